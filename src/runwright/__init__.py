@@ -1,0 +1,44 @@
+"""runwright: a durable, evidence-first execution runtime.
+
+``import runwright`` gives the authoring API (``@job``, ``@step``), the client and the
+testing helpers; everything else is internal.
+"""
+
+from runwright.api.client import Client
+from runwright.config import Settings, load_settings
+from runwright.domain.retry import RetryPolicy
+from runwright.domain.runs import Run
+from runwright.domain.states import RunState, StepState
+from runwright.engine.context import ChildFailed, ChildSpec, JobContext
+from runwright.engine.evidence import attach_evidence
+from runwright.engine.registry import job
+from runwright.engine.steps import ReconcileResult, step
+from runwright.errors import (
+    Cancelled,
+    NonRetryableError,
+    RunwrightError,
+    StepFailed,
+)
+from runwright.version import __version__
+
+__all__ = [
+    "Cancelled",
+    "ChildFailed",
+    "ChildSpec",
+    "Client",
+    "JobContext",
+    "NonRetryableError",
+    "ReconcileResult",
+    "RetryPolicy",
+    "Run",
+    "RunState",
+    "RunwrightError",
+    "Settings",
+    "StepFailed",
+    "StepState",
+    "__version__",
+    "attach_evidence",
+    "job",
+    "load_settings",
+    "step",
+]

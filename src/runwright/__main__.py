@@ -1,0 +1,5 @@
+"""`python -m runwright` is the `runwright` command."""
+
+from runwright.cli import main
+
+main()

@@ -1,0 +1,187 @@
+"""Run-event kinds and the hash chain that makes a run's log tamper-evident."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runwright.domain.ids import Ulid
+from runwright.errors import ValidationError
+
+
+class EventKind(StrEnum):
+    """Every kind of run event: UET's fifteen, then the ones later parts need."""
+
+    # UET run_event.v1 (15)
+    RUN_CREATED = "run_created"
+    RUN_STARTED = "run_started"
+    RUN_STATE_CHANGED = "run_state_changed"
+    TOOL_CALL_STARTED = "tool_call_started"
+    TOOL_CALL_COMPLETED = "tool_call_completed"
+    TOOL_CALL_ERROR = "tool_call_error"
+    PATCH_CREATED = "patch_created"
+    PATCH_VALIDATED = "patch_validated"
+    PATCH_APPLY_STARTED = "patch_apply_started"
+    PATCH_APPLY_SUCCEEDED = "patch_apply_succeeded"
+    PATCH_APPLY_FAILED = "patch_apply_failed"
+    PATCH_QUARANTINED = "patch_quarantined"
+    ERROR_PIPELINE_TRIGGERED = "error_pipeline_triggered"
+    PHASE_TRANSITION = "phase_transition"
+    NOTE = "note"
+    # engine
+    STEP_RETRY_SCHEDULED = "step_retry_scheduled"
+    STEP_INTERRUPTED = "step_interrupted"
+    LEASE_TAKEN_OVER = "lease_taken_over"
+    CHILD_STARTED = "child_started"
+    CANCEL_REQUESTED = "cancel_requested"
+    EVIDENCE_ATTACHED = "evidence_attached"
+    NEXT_POINTER_SET = "next_pointer_set"
+    HUMAN_ACTION = "human_action"
+    # gates and checks
+    CHECK_COMPLETED = "check_completed"
+    GATE_EVALUATED = "gate_evaluated"
+    GATE_PASSED = "gate_passed"
+    GATE_FAILED = "gate_failed"
+    # escalation
+    ESCALATION_RAISED = "escalation_raised"
+    ESCALATION_RESOLVED = "escalation_resolved"
+    # mutations and reconciliation
+    MUTATION_STARTED = "mutation_started"
+    MUTATION_APPLIED = "mutation_applied"
+    MUTATION_FAILED = "mutation_failed"
+    MUTATION_NEEDS_RECONCILE = "mutation_needs_reconcile"
+    MUTATION_INDETERMINATE = "mutation_indeterminate"
+    RECONCILE_ATTEMPTED = "reconcile_attempted"
+    RECONCILE_RESOLVED = "reconcile_resolved"
+
+
+UET_EVENT_KINDS = tuple(list(EventKind)[:15])
+
+GENESIS_HASH = "0" * 64
+
+
+def check_event_kind(kind: str) -> EventKind:
+    """Return ``kind`` as an EventKind, or raise naming the allowed kinds."""
+    try:
+        return EventKind(kind)
+    except ValueError:
+        raise ValidationError(
+            f"unknown run event kind {kind!r}",
+            hint="use one of: " + ", ".join(k.value for k in EventKind),
+            field="kind",
+        ) from None
+
+
+def format_ts(ts: datetime) -> str:
+    """The canonical text of a timestamp inside a hash: UTC, microseconds, 'Z'."""
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same value always gives the same text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(
+    *,
+    event_id: str,
+    run_id: str,
+    seq: int,
+    ts: datetime,
+    kind: str,
+    step_attempt_id: str | None,
+    payload: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """sha256 over the event's canonical content and the previous event's hash."""
+    body = canonical_json(
+        {
+            "event_id": event_id,
+            "run_id": run_id,
+            "seq": seq,
+            "ts": format_ts(ts),
+            "kind": kind,
+            "step_attempt_id": step_attempt_id,
+            "payload": payload,
+            "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class RunEvent(BaseModel):
+    """One immutable entry in a run's append-only log (UET run_event, plus the chain)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: Ulid
+    run_id: Ulid
+    ts: datetime
+    kind: EventKind
+    step_attempt_id: Ulid | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    seq: int = Field(ge=1, description="1, 2, 3… within the run.")
+    prev_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    def expected_hash(self) -> str:
+        """The hash this event should carry given its content and ``prev_hash``."""
+        return event_hash(
+            event_id=self.event_id,
+            run_id=self.run_id,
+            seq=self.seq,
+            ts=self.ts,
+            kind=self.kind.value,
+            step_attempt_id=self.step_attempt_id,
+            payload=self.payload,
+            prev_hash=self.prev_hash,
+        )
+
+
+class ChainProblem(BaseModel):
+    """One break in a run's hash chain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    event_id: str
+    problem: str
+
+
+def verify_chain(events: list[RunEvent]) -> list[ChainProblem]:
+    """Check that ``events`` (ordered by seq) form an unbroken, untampered chain."""
+    problems: list[ChainProblem] = []
+    prev = GENESIS_HASH
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq:
+            problems.append(
+                ChainProblem(
+                    seq=event.seq,
+                    event_id=event.event_id,
+                    problem=f"sequence gap: expected seq {expected_seq}, found {event.seq}",
+                )
+            )
+        if event.prev_hash != prev:
+            problems.append(
+                ChainProblem(
+                    seq=event.seq,
+                    event_id=event.event_id,
+                    problem="prev_hash does not match the previous event's hash "
+                    "(an event was removed, reordered or inserted)",
+                )
+            )
+        if event.expected_hash() != event.hash:
+            problems.append(
+                ChainProblem(
+                    seq=event.seq,
+                    event_id=event.event_id,
+                    problem="content does not match its hash (the event was edited)",
+                )
+            )
+        prev = event.hash
+    return problems

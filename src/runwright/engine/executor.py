@@ -1,0 +1,218 @@
+"""Executing one claimed run: call the job function and record how the execution ended."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from runwright.domain.events import EventKind
+from runwright.domain.evidence import EvidenceLink, Manifest, ManifestEntry
+from runwright.domain.failures import NOT_SERIALIZABLE, Failure
+from runwright.domain.runs import Run
+from runwright.domain.states import RunState, StateReason
+from runwright.engine.clock import Clock
+from runwright.engine.context import JobContext
+from runwright.engine.evidence import EvidenceWriter
+from runwright.engine.interrupts import Interrupter
+from runwright.engine.registry import resolve
+from runwright.engine.stepper import (
+    DeadlineExceeded,
+    EngineFault,
+    Released,
+    StepRunner,
+    Suspended,
+)
+from runwright.errors import (
+    Cancelled,
+    JobNotFound,
+    LeaseLost,
+    RunwrightError,
+    StepFailed,
+    StorageError,
+    ValidationError,
+)
+from runwright.store.base import Claim, Lease, Store
+from runwright.store.blobs import BlobStore
+from runwright.store.chain import NewEvent
+
+log = logging.getLogger(__name__)
+
+
+class Executor:
+    """Runs claimed runs for one worker."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        blobs: BlobStore,
+        worker_id: str,
+        interrupter: Interrupter,
+        project_root: Path | None = None,
+    ):
+        self.store = store
+        self.clock = clock
+        self.blobs = blobs
+        self.worker_id = worker_id
+        self.interrupter = interrupter
+        self.project_root = project_root
+
+    def execute(self, claim: Claim) -> RunState | None:
+        """Run the job of ``claim`` until it ends, parks or is handed back; return its state."""
+        run, lease = claim.run, claim.lease
+        try:
+            return self._execute(run, lease)
+        except (EngineFault, StorageError, LeaseLost) as exc:
+            cause = exc.cause if isinstance(exc, EngineFault) else exc
+            log.warning("abandoned run %s: %s", run.run_id, cause)
+            return None
+
+    def _execute(self, run: Run, lease: Lease) -> RunState | None:
+        try:
+            jd = resolve(run.job_name, run.job_module)
+        except JobNotFound as exc:
+            failure = Failure.from_exception(exc, non_retryable=True)
+            return self._finish(
+                lease, RunState.FAILED, failure=failure, reason=StateReason.FAILED_INTERNAL
+            )
+        if run.attempt > 1:
+            memo, open_attempts, counts, reconciles = self.store.load_progress(run.run_id)
+        else:
+            memo, open_attempts, counts, reconciles = {}, {}, {}, {}
+        evidence = EvidenceWriter(
+            self.store, self.blobs, run.run_id, self.clock.now, self.project_root
+        )
+        runner = StepRunner(
+            store=self.store,
+            clock=self.clock,
+            run=run,
+            lease=lease,
+            worker_id=self.worker_id,
+            interrupter=self.interrupter,
+            evidence=evidence,
+            memo=memo,
+            open_attempts=open_attempts,
+            attempt_counts=counts,
+            reconcile_counts=reconciles,
+        )
+        ctx = JobContext(runner, run, lease, evidence)
+        try:
+            runner.check_boundary()
+            result = jd.fn(ctx, *run.args, **run.kwargs)
+        except (LeaseLost, EngineFault):
+            raise
+        except BaseException as exc:
+            if not isinstance(exc, Exception | Suspended | Cancelled | Released | DeadlineExceeded):
+                raise
+            return self._conclude(lease, exc)
+        manifest = self._manifest(run, evidence)
+        try:
+            return self._finish(lease, RunState.SUCCEEDED, result=result, manifest=manifest)
+        except ValidationError as exc:
+            failure = Failure(type=NOT_SERIALIZABLE, message=exc.message, non_retryable=True)
+            return self._finish(lease, RunState.FAILED, failure=failure)
+
+    def _conclude(self, lease: Lease, exc: BaseException) -> RunState | None:
+        """Record how an execution that raised ends: parked, cancelled, handed back or failed."""
+        now = self.clock.now()
+        if isinstance(exc, Suspended):
+            extra = []
+            if "reconcile_attempt" in exc.payload:
+                extra.append(
+                    NewEvent(
+                        EventKind.RECONCILE_ATTEMPTED,
+                        dict(exc.payload),
+                        exc.payload.get("step_attempt_id"),
+                    )
+                )
+            self.store.park_run(
+                lease,
+                now,
+                reason=exc.reason,
+                wake_at=exc.wake_at,
+                wait_for=exc.wait_for,
+                payload=exc.payload,
+                extra_events=extra,
+            )
+            return RunState.WAITING
+        if isinstance(exc, Cancelled):
+            return self._finish(lease, RunState.CANCELED, reason=StateReason.CANCEL_REQUESTED)
+        if isinstance(exc, Released):
+            self.store.release_run(lease, now)
+            return None
+        if isinstance(exc, DeadlineExceeded):
+            failure = Failure(
+                type="RunTimebox", message="the run's timebox ran out", non_retryable=True
+            )
+            return self._finish(
+                lease, RunState.FAILED, failure=failure, reason=StateReason.OVER_TIMEBOX
+            )
+        if isinstance(exc, StepFailed):
+            failure = Failure(
+                type=exc.failure_type,
+                message=exc.message,
+                non_retryable=True,
+                details={k: v for k, v in exc.fields.items() if isinstance(v, str)},
+            )
+        else:
+            failure = Failure.from_exception(exc, non_retryable=isinstance(exc, RunwrightError))
+        return self._finish(lease, RunState.FAILED, failure=failure)
+
+    def _finish(
+        self,
+        lease: Lease,
+        state: RunState,
+        *,
+        result: object = None,
+        failure: Failure | None = None,
+        reason: str | None = None,
+        manifest: tuple[str, str] | None = None,
+    ) -> RunState:
+        self.store.finish_run(
+            lease,
+            self.clock.now(),
+            state=state,
+            result=result,
+            failure=failure,
+            reason=reason,
+            manifest=manifest,
+        )
+        return state
+
+    def _manifest(self, run: Run, evidence: EvidenceWriter) -> tuple[str, str] | None:
+        if evidence.attached == 0 and run.attempt <= 1:
+            return None
+        links = self.store.list_evidence(run.run_id)
+        if not links:
+            return None
+        return write_manifest(self.blobs, run.run_id, links, self.clock.now(), events=None)
+
+
+def write_manifest(
+    blobs: BlobStore,
+    run_id: str,
+    links: list[EvidenceLink],
+    now: datetime,
+    *,
+    events: int | None,
+) -> tuple[str, str]:
+    """Write the manifest of a run's evidence; return (relative path, sha256)."""
+    entries = [
+        ManifestEntry(
+            path=link.artifact_path,
+            size=link.size,
+            sha256=link.sha256,
+            media_type=link.media_type,
+            counts=link.counts,
+            label=link.label,
+            evidence_id=link.evidence_id,
+        )
+        for link in links
+    ]
+    counts = {"artifacts": len(entries), "bytes": sum(e.size for e in entries)}
+    if events is not None:
+        counts["events"] = events
+    manifest = Manifest(run_id=run_id, generated_at=now, artifacts=entries, counts=counts)
+    return blobs.write_manifest(manifest)

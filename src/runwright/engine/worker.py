@@ -1,0 +1,196 @@
+"""The worker: claim ready runs with a lease, keep the lease alive, execute, repeat."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runwright.domain.ids import new_id
+from runwright.domain.states import RunState
+from runwright.engine import interrupts
+from runwright.engine.clock import Clock, SystemClock
+from runwright.engine.executor import Executor
+from runwright.engine.interrupts import Interrupter
+from runwright.engine.wakeup import Wakeup, wakeup_for
+from runwright.errors import StorageError
+from runwright.store.base import Claim, Lease, Store, WorkerInfo
+from runwright.store.blobs import BlobStore
+from runwright.version import __version__
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did."""
+
+    claimed: int = 0
+    finished: dict[str, int] = field(default_factory=dict)
+    parked: int = 0
+    abandoned: int = 0
+
+
+class Worker:
+    """Claims and executes runs until stopped (or, with ``until_idle``, until none is ready)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        evidence_dir: Path,
+        clock: Clock | None = None,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 0.5,
+        project_root: Path | None = None,
+        worker_id: str | None = None,
+        wakeup: Wakeup | None = None,
+        register: bool = True,
+        on_run: Callable[[Claim, RunState | None, float], None] | None = None,
+    ):
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = max(lease_seconds / 3, 0.05)
+        self.poll_seconds = poll_seconds
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        self.interrupter = Interrupter()
+        self.executor = Executor(
+            store=store,
+            clock=self.clock,
+            blobs=BlobStore(evidence_dir),
+            worker_id=self.worker_id,
+            interrupter=self.interrupter,
+            project_root=project_root,
+        )
+        self.stats = WorkerStats()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._lease: Lease | None = None
+        self._lease_lock = threading.Lock()
+        self._wakeup = wakeup
+        self._register = register
+        self._on_run = on_run
+
+    # ---- control ----------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop after the current step (the run is handed back at its next step boundary)."""
+        self._stop.set()
+        self._wake.set()
+        self.interrupter.request(interrupts.STOP)
+
+    def wake(self) -> None:
+        """Look for work now instead of at the next poll."""
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        """True once stop() was called."""
+        return self._stop.is_set()
+
+    # ---- main loop --------------------------------------------------------------------
+    def run(self, *, until_idle: bool = False, max_runs: int | None = None) -> WorkerStats:
+        """Work until stopped; ``until_idle`` returns once nothing is ready to claim."""
+        if self._register:
+            now = self.clock.now()
+            self.store.register_worker(
+                WorkerInfo(
+                    worker_id=self.worker_id,
+                    hostname=socket.gethostname(),
+                    pid=os.getpid(),
+                    started_at=now,
+                    heartbeat_at=now,
+                    version=__version__,
+                )
+            )
+        heartbeat = threading.Thread(
+            target=self._heartbeat_loop, name="runwright-heartbeat", daemon=True
+        )
+        heartbeat.start()
+        if self._wakeup is None and not until_idle:
+            self._wakeup = wakeup_for(self.store, self._wake)
+        failures = 0
+        try:
+            while not self._stop.is_set():
+                if max_runs is not None and self.stats.claimed >= max_runs:
+                    break
+                try:
+                    did_work = self.run_once()
+                    failures = 0
+                except StorageError as exc:
+                    failures += 1
+                    delay = min(0.2 * 2**failures, 10.0)
+                    log.warning("store unavailable (%s); retrying in %.1fs", exc, delay)
+                    self._stop.wait(delay)
+                    continue
+                if did_work:
+                    continue
+                if until_idle:
+                    break
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+        finally:
+            self._stop.set()
+            heartbeat.join(timeout=5)
+            if self._wakeup is not None:
+                self._wakeup.close()
+            if self._register:
+                try:
+                    self.store.stop_worker(self.worker_id, self.clock.now())
+                except StorageError:
+                    log.warning("could not record worker %s as stopped", self.worker_id)
+        return self.stats
+
+    def run_once(self) -> bool:
+        """Claim and execute one run; False if nothing was ready."""
+        claim = self.store.claim_run(self.worker_id, self.clock.now(), self.lease_seconds)
+        if claim is None:
+            return False
+        self.stats.claimed += 1
+        self.interrupter.reset()
+        if self._stop.is_set():
+            self.interrupter.request(interrupts.STOP)
+        with self._lease_lock:
+            self._lease = claim.lease
+        started = time.monotonic()
+        try:
+            state = self.executor.execute(claim)
+        finally:
+            with self._lease_lock:
+                self._lease = None
+        if self._on_run is not None:
+            self._on_run(claim, state, time.monotonic() - started)
+        if state is None:
+            self.stats.abandoned += 1
+        elif state == RunState.WAITING:
+            self.stats.parked += 1
+        else:
+            self.stats.finished[state.value] = self.stats.finished.get(state.value, 0) + 1
+        return True
+
+    # ---- heartbeat --------------------------------------------------------------------
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.wait(self.heartbeat_seconds):
+            self.heartbeat()
+
+    def heartbeat(self) -> None:
+        """Renew the current lease and the worker's own liveness record."""
+        with self._lease_lock:
+            lease = self._lease
+        now = self.clock.now()
+        try:
+            if lease is not None:
+                status = self.store.renew_lease(lease, now, self.lease_seconds)
+                if not status.held:
+                    self.interrupter.request(interrupts.LEASE_LOST)
+                elif status.cancel_requested:
+                    self.interrupter.request(interrupts.CANCEL)
+            if self._register:
+                self.store.heartbeat_worker(self.worker_id, now, lease.run_id if lease else None)
+        except StorageError as exc:
+            log.warning("heartbeat failed: %s", exc)

@@ -1,0 +1,170 @@
+"""The database handle: engine set-up per dialect, transactions, and driver-error translation.
+
+SQLite: WAL, ``BEGIN IMMEDIATE`` for writers, a busy timeout, foreign keys on, and
+``synchronous=FULL`` unless the user opts into something weaker. PostgreSQL: psycopg 3,
+READ COMMITTED, claims with ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from runwright.errors import ConfigError, Conflict, StorageError, StoreUnavailable
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_PG_RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+_SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+def normalize_url(url: str) -> URL:
+    """Parse a database URL, defaulting PostgreSQL to the psycopg 3 driver."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigError(
+            f"database URL {url!r} cannot be parsed: {exc}",
+            hint="use sqlite:///path/to/state.db or postgresql+psycopg://user@host/db",
+            field="database_url",
+        ) from exc
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError(
+            f"unsupported database {parsed.get_backend_name()!r}",
+            hint="runwright runs on SQLite (default) or PostgreSQL",
+            field="database_url",
+        )
+    return parsed
+
+
+class Database:
+    """One database: an engine, its dialect hooks and a transaction helper."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5):
+        self.url = normalize_url(url)
+        self.dialect = self.url.get_backend_name()
+        self.sqlite_synchronous = sqlite_synchronous
+        self.engine = self._create_engine(pool_size)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True on SQLite."""
+        return self.dialect == "sqlite"
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden."""
+        return self.url.render_as_string(hide_password=True)
+
+    def _create_engine(self, pool_size: int) -> Engine:
+        if self.is_sqlite:
+            database = self.url.database or ""
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                self.url,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                pool_size=pool_size,
+                max_overflow=10,
+            )
+            synchronous = self.sqlite_synchronous
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute(f"PRAGMA synchronous={synchronous}")
+                cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+            return engine
+        return create_engine(
+            self.url,
+            pool_size=pool_size,
+            max_overflow=10,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 10},
+        )
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        """One transaction; SQLite writers take the write lock up front (BEGIN IMMEDIATE)."""
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                    try:
+                        yield conn
+                    except BaseException:
+                        conn.exec_driver_sql("ROLLBACK")
+                        raise
+                    conn.exec_driver_sql("COMMIT")
+                else:
+                    with conn.begin():
+                        yield conn
+        except DBAPIError as exc:
+            raise translate(exc) from exc
+
+    def run(self, fn: Callable[[Connection], T], *, write: bool = True, retries: int = 5) -> T:
+        """Run ``fn`` in one transaction, retrying serialization failures and brief outages."""
+        delay = 0.05
+        for attempt in range(retries + 1):
+            try:
+                with self.transaction(write=write) as conn:
+                    return fn(conn)
+            except StoreUnavailable:
+                if attempt == retries:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def translate(exc: DBAPIError) -> Exception:
+    """Map a driver error to a runwright error that says what the caller should do.
+
+    Classification uses the driver's codes (PostgreSQL SQLSTATE, SQLite result codes); the only
+    text check is SQLite's missing-table message, which has no code of its own.
+    """
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    text = str(orig) if orig is not None else str(exc)
+    first_line = text.strip().splitlines()[0] if text.strip() else text
+    if sqlstate in _PG_RETRY_SQLSTATES:
+        return StoreUnavailable(f"database asked to retry: {first_line}", hint="retrying")
+    if isinstance(exc, IntegrityError):
+        return Conflict(f"database constraint violated: {first_line}")
+    missing_table = sqlstate == "42P01" or (sqlite_code == 1 and "no such table" in text)
+    if missing_table:
+        return StorageError(
+            f"database schema is missing: {first_line}", hint="run `runwright db upgrade`"
+        )
+    unavailable = (
+        exc.connection_invalidated
+        or sqlite_code in _SQLITE_BUSY_CODES
+        or (sqlstate is not None and sqlstate[:2] in {"08", "57"})
+        or (isinstance(exc, OperationalError) and sqlstate is None and sqlite_code is None)
+    )
+    if unavailable:
+        return StoreUnavailable(
+            f"database unavailable: {first_line}",
+            hint="check that the database is running and reachable; workers wait and retry",
+        )
+    return StorageError(f"database error: {first_line}")

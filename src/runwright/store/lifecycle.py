@@ -1,0 +1,209 @@
+"""What happens in the same transaction when a run ends or is cancelled.
+
+A run that ends wakes its parent (when the parent waits on it), frees a ``max_parallel`` slot,
+releases or cancels the runs that depend on it, and cancellation spreads to children.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text
+
+from runwright.domain.events import EventKind
+from runwright.domain.states import (
+    ACTIVE_RUN_STATES,
+    TERMINAL_RUN_STATES,
+    RunState,
+    StateReason,
+    check_run_transition,
+)
+from runwright.errors import Conflict, NotFound
+from runwright.store.chain import ChainHead, NewEvent, append_locked
+from runwright.store.schema import run_deps, runs
+from runwright.store.types import loads
+
+_TERMINAL = [s.value for s in TERMINAL_RUN_STATES]
+
+
+def notify_ready(conn: Connection) -> None:
+    """Wake idle PostgreSQL workers (a hint only; polling is the correctness path)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify('runwright_ready', '')"))
+
+
+def open_count(conn: Connection, run_ids: list[str]) -> int:
+    """How many of ``run_ids`` have not reached a terminal state."""
+    if not run_ids:
+        return 0
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(runs)
+            .where(runs.c.run_id.in_(run_ids), runs.c.state.not_in(_TERMINAL))
+        ).scalar_one()
+    )
+
+
+def after_terminal(
+    conn: Connection,
+    run_id: str,
+    parent_run_id: str | None,
+    state: RunState,
+    now: datetime,
+    *,
+    was_running: bool,
+) -> None:
+    """Propagate a run's end to its parent and to the runs that depend on it."""
+    if parent_run_id:
+        free_slot_and_wake_parent(conn, parent_run_id, run_id, now, was_running=was_running)
+    dependents = list(
+        conn.execute(
+            select(run_deps.c.run_id).where(run_deps.c.depends_on_run_id == run_id)
+        ).scalars()
+    )
+    if not dependents:
+        return
+    if state == RunState.SUCCEEDED:
+        conn.execute(
+            runs.update()
+            .where(runs.c.run_id.in_(dependents))
+            .values(pending_deps=runs.c.pending_deps - 1)
+        )
+        released = conn.execute(
+            runs.update()
+            .where(
+                runs.c.run_id.in_(dependents),
+                runs.c.pending_deps == 0,
+                runs.c.state == RunState.PENDING.value,
+                runs.c.available_at.is_(None),
+            )
+            .values(available_at=now, state_reason=None, updated_at=now)
+        )
+        if released.rowcount:
+            notify_ready(conn)
+        return
+    for dep in dependents:
+        terminate(
+            conn,
+            dep,
+            RunState.CANCELED,
+            f"{StateReason.DEPENDENCY_FAILED}:{run_id}",
+            now,
+            only_if_pending=True,
+        )
+
+
+def free_slot_and_wake_parent(
+    conn: Connection, parent_id: str, child_id: str, now: datetime, *, was_running: bool
+) -> None:
+    """Give back the child's parallel slot and wake the parent once everything it awaits ended."""
+    parent = conn.execute(
+        select(
+            runs.c.state,
+            runs.c.state_reason,
+            runs.c.wait_for,
+            runs.c.max_parallel,
+            runs.c.available_at,
+        )
+        .where(runs.c.run_id == parent_id)
+        .with_for_update()
+    ).first()
+    if parent is None:
+        return
+    values: dict[str, Any] = {}
+    if was_running and parent.max_parallel is not None:
+        values["running_children"] = runs.c.running_children - 1
+    if (
+        parent.state == RunState.WAITING.value
+        and parent.state_reason == StateReason.WAITING_CHILDREN
+        and parent.available_at is None
+    ):
+        wait_for = loads(parent.wait_for) or []
+        if child_id in wait_for and open_count(conn, wait_for) == 0:
+            values["available_at"] = now
+    if values:
+        conn.execute(runs.update().where(runs.c.run_id == parent_id).values(**values))
+        if "available_at" in values:
+            notify_ready(conn)
+
+
+def terminate(
+    conn: Connection,
+    run_id: str,
+    state: RunState,
+    reason: str,
+    now: datetime,
+    *,
+    only_if_pending: bool = False,
+    by: str | None = None,
+) -> bool:
+    """End a run that no worker holds (pending or waiting); cascade. False if nothing to do."""
+    row = conn.execute(select(runs).where(runs.c.run_id == run_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"run {run_id} not found", run_id=run_id)
+    current = RunState(row.state)
+    if only_if_pending and current not in {RunState.PENDING, RunState.WAITING}:
+        return False
+    check_run_transition(current, state, run_id=run_id)
+    payload: dict[str, Any] = {"from": current.value, "to": state.value, "reason": reason}
+    if by:
+        payload["by"] = by
+    append_locked(
+        conn,
+        run_id,
+        [NewEvent(EventKind.RUN_STATE_CHANGED, payload)],
+        now,
+        head=ChainHead(row.event_seq, row.last_event_hash or "0" * 64),
+        state=state.value,
+        state_reason=reason,
+        ended_at=now,
+        available_at=None,
+        wake_at=None,
+    )
+    cancel_children(conn, run_id, now, by=by or f"parent {run_id}")
+    after_terminal(conn, run_id, row.parent_run_id, state, now, was_running=False)
+    return True
+
+
+def cancel_children(conn: Connection, parent_id: str, now: datetime, *, by: str) -> None:
+    """Cancel every child of ``parent_id`` that has not ended."""
+    children = conn.execute(
+        select(runs.c.run_id, runs.c.state).where(
+            runs.c.parent_run_id == parent_id,
+            runs.c.state.in_([s.value for s in ACTIVE_RUN_STATES]),
+        )
+    ).all()
+    for child in children:
+        cancel(conn, child.run_id, now, by=by)
+
+
+def cancel(conn: Connection, run_id: str, now: datetime, *, by: str) -> None:
+    """Cancel a run: at once if no worker holds it, else ask its worker to stop."""
+    row = conn.execute(
+        select(runs.c.state, runs.c.cancel_requested)
+        .where(runs.c.run_id == run_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"run {run_id} not found", run_id=run_id)
+    state = RunState(row.state)
+    if state in TERMINAL_RUN_STATES:
+        raise Conflict(
+            f"run {run_id} already ended ({state.value})",
+            hint="only pending, waiting or running runs can be cancelled",
+            run_id=run_id,
+        )
+    if state == RunState.RUNNING:
+        if not row.cancel_requested:
+            append_locked(
+                conn,
+                run_id,
+                [NewEvent(EventKind.CANCEL_REQUESTED, {"by": by})],
+                now,
+                cancel_requested=True,
+            )
+        cancel_children(conn, run_id, now, by=by)
+        return
+    terminate(conn, run_id, RunState.CANCELED, StateReason.CANCEL_REQUESTED, now, by=by)

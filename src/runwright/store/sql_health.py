@@ -1,0 +1,185 @@
+"""Workers and health: who is working, and which runs are stranded."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, func, select
+
+from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
+from runwright.store.base import StrandedRun, WorkerInfo
+from runwright.store.database import Database
+from runwright.store.lifecycle import open_count
+from runwright.store.schema import run_deps, runs, workers
+from runwright.store.types import loads
+
+#: Waiting reasons that name what the run waits for (a human, a reconcile, an approval…).
+NAMED_WAITS = (
+    StateReason.PAUSED_APPROVAL,
+    StateReason.PAUSED_RECONCILIATION,
+    StateReason.PAUSED_TRANSIENT,
+    StateReason.ESCALATED,
+    StateReason.WAITING_HUMAN,
+    StateReason.OVER_TIMEBOX,
+)
+_TERMINAL = [s.value for s in TERMINAL_RUN_STATES]
+
+
+def _is_named_wait(reason: str | None) -> bool:
+    return bool(reason) and any(reason == r or reason.startswith(r + ":") for r in NAMED_WAITS)  # type: ignore[union-attr]
+
+
+class HealthOps:
+    """Worker registry and the stranded-run detector."""
+
+    db: Database
+
+    def register_worker(self, info: WorkerInfo) -> None:
+        """Record a worker process as started."""
+        self.db.run(
+            lambda conn: conn.execute(
+                workers.insert().values(
+                    worker_id=info.worker_id,
+                    hostname=info.hostname,
+                    pid=info.pid,
+                    started_at=info.started_at,
+                    heartbeat_at=info.heartbeat_at,
+                    version=info.version,
+                    current_run_id=None,
+                )
+            )
+        )
+
+    def heartbeat_worker(self, worker_id: str, now: datetime, current_run_id: str | None) -> None:
+        """Record that a worker is alive (and what it is running)."""
+        self.db.run(
+            lambda conn: conn.execute(
+                workers.update()
+                .where(workers.c.worker_id == worker_id)
+                .values(heartbeat_at=now, current_run_id=current_run_id)
+            )
+        )
+
+    def stop_worker(self, worker_id: str, now: datetime) -> None:
+        """Record that a worker stopped cleanly."""
+        self.db.run(
+            lambda conn: conn.execute(
+                workers.update()
+                .where(workers.c.worker_id == worker_id)
+                .values(stopped_at=now, current_run_id=None)
+            )
+        )
+
+    def list_workers(self, *, alive_since: datetime | None = None) -> list[WorkerInfo]:
+        """Workers, newest first; only those heartbeating since ``alive_since`` if given."""
+        q = select(workers).order_by(workers.c.started_at.desc())
+        if alive_since is not None:
+            q = q.where(workers.c.heartbeat_at >= alive_since, workers.c.stopped_at.is_(None))
+        rows = self.db.run(lambda conn: conn.execute(q).all(), write=False)
+        return [
+            WorkerInfo(
+                worker_id=r.worker_id,
+                hostname=r.hostname,
+                pid=r.pid,
+                started_at=r.started_at,
+                heartbeat_at=r.heartbeat_at,
+                version=r.version,
+                stopped_at=r.stopped_at,
+                current_run_id=r.current_run_id,
+            )
+            for r in rows
+        ]
+
+    def find_stranded(self, now: datetime, *, worker_timeout: float) -> list[StrandedRun]:
+        """Runs that are neither progressing nor waiting on something named."""
+        alive_since = now - timedelta(seconds=worker_timeout)
+
+        def tx(conn: Connection) -> list[StrandedRun]:
+            alive = conn.execute(
+                select(func.count())
+                .select_from(workers)
+                .where(workers.c.heartbeat_at >= alive_since, workers.c.stopped_at.is_(None))
+            ).scalar_one()
+            found: list[StrandedRun] = []
+            candidates = conn.execute(
+                select(
+                    runs.c.run_id,
+                    runs.c.state,
+                    runs.c.state_reason,
+                    runs.c.job_name,
+                    runs.c.available_at,
+                    runs.c.lease_expires_at,
+                    runs.c.pending_deps,
+                    runs.c.wait_for,
+                ).where(
+                    runs.c.state.not_in(_TERMINAL),
+                    ~and_(
+                        runs.c.state == RunState.RUNNING.value,
+                        runs.c.lease_expires_at >= now,
+                    ),
+                )
+            ).all()
+            for r in candidates:
+                problem = _diagnose(conn, r, now, has_worker=alive > 0)
+                if problem:
+                    found.append(
+                        StrandedRun(
+                            run_id=r.run_id,
+                            state=RunState(r.state),
+                            job_name=r.job_name,
+                            problem=problem[0],
+                            hint=problem[1],
+                        )
+                    )
+            return found
+
+        return self.db.run(tx, write=False)
+
+
+def _diagnose(
+    conn: Connection, r: object, now: datetime, *, has_worker: bool
+) -> tuple[str, str] | None:
+    state = RunState(r.state)  # type: ignore[attr-defined]
+    reason: str | None = r.state_reason  # type: ignore[attr-defined]
+    available_at: datetime | None = r.available_at  # type: ignore[attr-defined]
+    start_worker = "start one with `runwright worker`"
+    if available_at is not None:
+        if available_at <= now and not has_worker:
+            what = "its worker stopped and" if state == RunState.RUNNING else "it is ready but"
+            return (f"{what} no worker is running", start_worker)
+        return None
+    if state == RunState.PENDING:
+        deps = list(
+            conn.execute(
+                select(run_deps.c.depends_on_run_id).where(run_deps.c.run_id == r.run_id)  # type: ignore[attr-defined]
+            ).scalars()
+        )
+        if not deps:
+            return (
+                "pending with nothing to wait on and no time to start",
+                "cancel it and start again",
+            )
+        if open_count(conn, deps) == 0:
+            return (
+                "all its dependencies ended but it was never released",
+                "cancel it and start again; report this as a bug",
+            )
+        return None
+    if state == RunState.WAITING:
+        if reason == StateReason.WAITING_CHILDREN:
+            wait_for = loads(r.wait_for) or []  # type: ignore[attr-defined]
+            if open_count(conn, wait_for) == 0:
+                return (
+                    "waiting on children that have all ended",
+                    "cancel it; report this as a bug",
+                )
+            return None
+        if _is_named_wait(reason):
+            return None
+        return (
+            f"waiting ({reason or 'no reason'}) on nothing named",
+            "cancel it or resolve it by hand",
+        )
+    if state == RunState.RUNNING:
+        return ("running without a lease or a time to resume", "cancel it and start again")
+    return None

@@ -1,0 +1,49 @@
+"""The SQL store: one class over SQLite or PostgreSQL, assembled from its halves."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from runwright.config import Settings
+from runwright.domain.runs import Run
+from runwright.store.database import Database
+from runwright.store.migrate import ensure_schema
+from runwright.store.rows import run_from_row
+from runwright.store.schema import runs
+from runwright.store.sql_health import HealthOps
+from runwright.store.sql_resolve import ResolveOps
+from runwright.store.sql_runs import RunQueries
+from runwright.store.sql_worker import WorkerOps
+
+
+class SqlStore(RunQueries, WorkerOps, HealthOps, ResolveOps):
+    """Every durable operation, each in one transaction, on one database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def get_runs(self, run_ids: list[str]) -> list[Run]:
+        """Several runs at once, in the order asked (missing ids are left out)."""
+        if not run_ids:
+            return []
+
+        def tx(conn: Connection) -> list[Run]:
+            found = {}
+            for start in range(0, len(run_ids), 500):
+                chunk = run_ids[start : start + 500]
+                for row in conn.execute(select(runs).where(runs.c.run_id.in_(chunk))):
+                    found[row.run_id] = run_from_row(row)
+            return [found[r] for r in run_ids if r in found]
+
+        return self.db.run(tx, write=False)
+
+    def close(self) -> None:
+        """Close the database connections."""
+        self.db.dispose()
+
+
+def open_store(settings: Settings, *, migrate: bool | None = None) -> SqlStore:
+    """Open the store named by ``settings``, bringing its schema up to date if allowed."""
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    ensure_schema(db, auto_migrate=settings.auto_migrate if migrate is None else migrate)
+    return SqlStore(db)

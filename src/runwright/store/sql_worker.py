@@ -1,0 +1,513 @@
+"""The worker's half of the SQL store: claims, leases, step memos, parking and finishing.
+
+Every write made under a lease is fenced: it succeeds only while ``(lease_owner, attempt)``
+still names this worker's claim, so a worker that lost its lease can never record anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from runwright.domain.events import GENESIS_HASH, EventKind
+from runwright.domain.failures import Failure
+from runwright.domain.runs import Run, StepAttempt, StepResult
+from runwright.domain.states import RunState, StepState, check_run_transition
+from runwright.errors import Conflict, LeaseLost
+from runwright.store.base import Claim, Lease, LeaseStatus, NewRun, StepOutcome
+from runwright.store.chain import INSERT_EVENTS, ChainHead, NewEvent, build_events
+from runwright.store.database import Database
+from runwright.store.lifecycle import after_terminal, open_count
+from runwright.store.rows import attempt_from_row, evidence_row, result_from_row, run_from_mapping
+from runwright.store.schema import evidence, run_events, runs, step_attempts, step_results
+from runwright.store.sql_runs import insert_runs
+from runwright.store.types import dumps
+
+_INSERT_ATTEMPT = step_attempts.insert()
+_INSERT_RESULT = step_results.insert()
+_INSERT_EVIDENCE = evidence.insert()
+_CLAIM_BATCH = 5
+
+
+def advance(
+    conn: Connection, lease: Lease, events: list[NewEvent], now: datetime, **values: Any
+) -> None:
+    """Append events and update the leased run in one fenced UPDATE (optimistic on the head)."""
+    rows, head = build_events(
+        lease.run_id, ChainHead(lease.event_seq, lease.last_event_hash), events, now
+    )
+    fenced = (
+        runs.c.run_id == lease.run_id,
+        runs.c.lease_owner == lease.worker_id,
+        runs.c.attempt == lease.attempt,
+    )
+    res = conn.execute(
+        runs.update()
+        .where(*fenced, runs.c.event_seq == lease.event_seq)
+        .values(event_seq=head.seq, last_event_hash=head.hash, updated_at=now, **values)
+    )
+    if res.rowcount != 1:
+        row = conn.execute(
+            select(runs.c.lease_owner, runs.c.attempt, runs.c.event_seq, runs.c.last_event_hash)
+            .where(runs.c.run_id == lease.run_id)
+            .with_for_update()
+        ).first()
+        if row is None or row.lease_owner != lease.worker_id or row.attempt != lease.attempt:
+            raise LeaseLost(
+                f"worker {lease.worker_id} lost its lease on run {lease.run_id}",
+                run_id=lease.run_id,
+            )
+        head0 = ChainHead(row.event_seq, row.last_event_hash or GENESIS_HASH)
+        rows, head = build_events(lease.run_id, head0, events, now)
+        conn.execute(
+            runs.update()
+            .where(*fenced)
+            .values(event_seq=head.seq, last_event_hash=head.hash, updated_at=now, **values)
+        )
+    if rows:
+        conn.execute(INSERT_EVENTS, rows)
+    lease.event_seq, lease.last_event_hash = head.seq, head.hash
+
+
+def _claim_events(run_state: RunState, started: bool, previous_owner: str | None) -> list[NewEvent]:
+    if run_state == RunState.RUNNING:
+        return [NewEvent(EventKind.LEASE_TAKEN_OVER, {"previous_owner": previous_owner})]
+    check_run_transition(run_state, RunState.RUNNING)
+    events = [] if started else [NewEvent(EventKind.RUN_STARTED, {})]
+    events.append(NewEvent(EventKind.RUN_STATE_CHANGED, {"from": run_state.value, "to": "running"}))
+    return events
+
+
+class WorkerOps:
+    """Claims, leases and the durable-step writes."""
+
+    db: Database
+    get_run: Callable[[str], Run]
+
+    def claim_run(self, worker_id: str, now: datetime, lease_seconds: float) -> Claim | None:
+        """Claim the oldest ready run, taking over one whose worker's lease expired."""
+        parent = runs.alias("parent")
+        q = (
+            select(runs, parent.c.max_parallel.label("parent_max_parallel"))
+            .select_from(runs.outerjoin(parent, parent.c.run_id == runs.c.parent_run_id))
+            .where(
+                runs.c.available_at <= now,
+                or_(runs.c.lease_expires_at.is_(None), runs.c.lease_expires_at < now),
+                or_(
+                    parent.c.run_id.is_(None),
+                    parent.c.max_parallel.is_(None),
+                    parent.c.running_children < parent.c.max_parallel,
+                    runs.c.state == RunState.RUNNING.value,
+                ),
+            )
+            .order_by(runs.c.available_at, runs.c.run_id)
+            .limit(_CLAIM_BATCH)
+        )
+        if not self.db.is_sqlite:
+            q = q.with_for_update(skip_locked=True, of=runs)
+        expires = now + timedelta(seconds=lease_seconds)
+
+        def tx(conn: Connection) -> Claim | None:
+            for row in conn.execute(q).all():
+                state = RunState(row.state)
+                if (
+                    row.parent_run_id
+                    and row.parent_max_parallel is not None
+                    and state != RunState.RUNNING
+                ):
+                    slot = conn.execute(
+                        runs.update()
+                        .where(
+                            runs.c.run_id == row.parent_run_id,
+                            runs.c.running_children < runs.c.max_parallel,
+                        )
+                        .values(running_children=runs.c.running_children + 1)
+                    )
+                    if slot.rowcount != 1:
+                        continue
+                previous = row.lease_owner if state == RunState.RUNNING else None
+                events = _claim_events(state, row.started_at is not None, previous)
+                rows, head = build_events(
+                    row.run_id,
+                    ChainHead(row.event_seq, row.last_event_hash or GENESIS_HASH),
+                    events,
+                    now,
+                )
+                attempt = row.attempt + 1
+                deadline = row.deadline_at
+                if deadline is None and row.timeout_seconds:
+                    deadline = now + timedelta(seconds=row.timeout_seconds)
+                values = {
+                    "state": RunState.RUNNING.value,
+                    "state_reason": None,
+                    "attempt": attempt,
+                    "lease_owner": worker_id,
+                    "lease_expires_at": expires,
+                    "started_at": row.started_at or now,
+                    "deadline_at": deadline,
+                    "wake_at": None,
+                    "wait_for": None,
+                    "updated_at": now,
+                    "event_seq": head.seq,
+                    "last_event_hash": head.hash,
+                }
+                conn.execute(runs.update().where(runs.c.run_id == row.run_id).values(**values))
+                conn.execute(INSERT_EVENTS, rows)
+                mapping = dict(row._mapping)
+                mapping.update(values)
+                run = run_from_mapping(mapping)
+                lease = Lease(
+                    run_id=row.run_id,
+                    worker_id=worker_id,
+                    attempt=attempt,
+                    expires_at=expires,
+                    event_seq=head.seq,
+                    last_event_hash=head.hash,
+                    parent_run_id=row.parent_run_id,
+                    step_sequence=row.step_attempts,
+                )
+                return Claim(run=run, lease=lease, took_over_from=previous)
+            return None
+
+        return self.db.run(tx)
+
+    def renew_lease(self, lease: Lease, now: datetime, lease_seconds: float) -> LeaseStatus:
+        """Extend the lease; report whether it is still held and whether cancel was asked."""
+        expires = now + timedelta(seconds=lease_seconds)
+
+        def tx(conn: Connection) -> LeaseStatus:
+            row = conn.execute(
+                runs.update()
+                .where(
+                    runs.c.run_id == lease.run_id,
+                    runs.c.lease_owner == lease.worker_id,
+                    runs.c.attempt == lease.attempt,
+                )
+                .values(lease_expires_at=expires)
+                .returning(runs.c.cancel_requested)
+            ).first()
+            if row is None:
+                return LeaseStatus(held=False)
+            return LeaseStatus(held=True, cancel_requested=bool(row.cancel_requested))
+
+        status = self.db.run(tx)
+        if status.held:
+            lease.expires_at = expires
+        return status
+
+    def load_progress(
+        self, run_id: str
+    ) -> tuple[dict[str, StepResult], dict[str, StepAttempt], dict[str, int], dict[str, int]]:
+        """A run's memo, attempts left running, attempts per step key and reconcile tries."""
+
+        def tx(
+            conn: Connection,
+        ) -> tuple[dict[str, StepResult], dict[str, StepAttempt], dict[str, int], dict[str, int]]:
+            memo = {
+                r.step_key: result_from_row(r)
+                for r in conn.execute(select(step_results).where(step_results.c.run_id == run_id))
+            }
+            counts = {
+                str(k): int(n)
+                for k, n in conn.execute(
+                    select(step_attempts.c.step_key, func.max(step_attempts.c.attempt))
+                    .where(step_attempts.c.run_id == run_id)
+                    .group_by(step_attempts.c.step_key)
+                )
+            }
+            open_attempts = {
+                r.step_key: attempt_from_row(r)
+                for r in conn.execute(
+                    select(step_attempts)
+                    .where(
+                        step_attempts.c.run_id == run_id,
+                        step_attempts.c.state == StepState.RUNNING.value,
+                    )
+                    .order_by(step_attempts.c.sequence)
+                )
+            }
+            reconciles: dict[str, int] = {}
+            if open_attempts:
+                reconciles = {
+                    str(k): int(n)
+                    for k, n in conn.execute(
+                        select(run_events.c.step_attempt_id, func.count())
+                        .where(
+                            run_events.c.run_id == run_id,
+                            run_events.c.kind == EventKind.RECONCILE_ATTEMPTED.value,
+                        )
+                        .group_by(run_events.c.step_attempt_id)
+                    )
+                    if k is not None
+                }
+            return memo, open_attempts, counts, reconciles
+
+        return self.db.run(tx, write=False)
+
+    def begin_step(self, lease: Lease, attempt: StepAttempt, now: datetime) -> None:
+        """Record that a non-idempotent step is about to run (written before the call)."""
+        event = NewEvent(
+            EventKind.TOOL_CALL_STARTED,
+            {"step_key": attempt.step_key, "attempt": attempt.attempt, "tool_id": attempt.tool_id},
+            attempt.step_attempt_id,
+        )
+
+        def tx(conn: Connection) -> None:
+            advance(conn, lease, [event], now, step_attempts=runs.c.step_attempts + 1)
+            conn.execute(_INSERT_ATTEMPT, _attempt_row(attempt))
+
+        self.db.run(tx)
+
+    def finish_step(self, lease: Lease, outcome: StepOutcome, now: datetime) -> None:
+        """Record how a step attempt ended, its memo and evidence, in one transaction."""
+        a = outcome.attempt
+        ok = a.state == StepState.COMPLETED
+        payload: dict[str, Any] = {
+            "step_key": a.step_key,
+            "attempt": a.attempt,
+            "tool_id": a.tool_id,
+        }
+        if a.failure is not None:
+            payload["error"] = {"type": a.failure.type, "message": a.failure.message[:500]}
+        if outcome.evidence:
+            payload["evidence"] = [e.evidence_id for e in outcome.evidence]
+        payload.update(outcome.extra)
+        events = [
+            NewEvent(
+                EventKind.TOOL_CALL_COMPLETED if ok else EventKind.TOOL_CALL_ERROR,
+                payload,
+                a.step_attempt_id,
+            )
+        ]
+        if outcome.retry_at is not None:
+            events.append(
+                NewEvent(
+                    EventKind.STEP_RETRY_SCHEDULED,
+                    {
+                        "step_key": a.step_key,
+                        "next_attempt": a.attempt + 1,
+                        "at": outcome.retry_at.isoformat(),
+                    },
+                    a.step_attempt_id,
+                )
+            )
+        values: dict[str, Any] = {}
+        if not outcome.begun:
+            values["step_attempts"] = runs.c.step_attempts + 1
+        if not ok:
+            values["errors"] = runs.c.errors + 1
+
+        def tx(conn: Connection) -> None:
+            advance(conn, lease, events, now, **values)
+            if outcome.begun:
+                done = conn.execute(
+                    step_attempts.update()
+                    .where(
+                        step_attempts.c.step_attempt_id == a.step_attempt_id,
+                        step_attempts.c.state == StepState.RUNNING.value,
+                    )
+                    .values(
+                        state=a.state.value,
+                        ended_at=a.ended_at,
+                        failure=_dump_failure(a.failure),
+                        outputs=dumps(a.outputs.model_dump(mode="json"), what="step outputs"),
+                    )
+                )
+                if done.rowcount != 1:
+                    raise Conflict(
+                        f"step attempt {a.step_attempt_id} is not running", step=a.step_key
+                    )
+            else:
+                conn.execute(_INSERT_ATTEMPT, _attempt_row(a))
+            if outcome.evidence:
+                conn.execute(_INSERT_EVIDENCE, [evidence_row(e) for e in outcome.evidence])
+            if outcome.memo is not None:
+                conn.execute(_INSERT_RESULT, _result_row(outcome.memo))
+
+        self.db.run(tx)
+
+    def start_children(
+        self, lease: Lease, step_key: str, specs: list[NewRun], now: datetime
+    ) -> list[str]:
+        """Create child runs and memoize their ids under ``step_key``, exactly once."""
+        from runwright.domain.ids import new_id
+
+        ids = [s.run_id for s in specs]
+        attempt_id = new_id()
+        lease.step_sequence += 1
+        attempt = StepAttempt(
+            step_attempt_id=attempt_id,
+            run_id=lease.run_id,
+            sequence=lease.step_sequence,
+            tool_id="runwright.start_children",
+            state=StepState.COMPLETED,
+            started_at=now,
+            ended_at=now,
+            step_key=step_key,
+            attempt=1,
+            idempotent=True,
+        )
+        memo = StepResult(
+            run_id=lease.run_id,
+            step_key=step_key,
+            status="completed",
+            result=ids,
+            step_attempt_id=attempt_id,
+            completed_at=now,
+        )
+        event = NewEvent(
+            EventKind.CHILD_STARTED, {"step_key": step_key, "children": ids}, attempt_id
+        )
+
+        def tx(conn: Connection) -> None:
+            advance(conn, lease, [event], now, step_attempts=runs.c.step_attempts + 1)
+            conn.execute(_INSERT_ATTEMPT, _attempt_row(attempt))
+            insert_runs(conn, specs, now)
+            conn.execute(_INSERT_RESULT, _result_row(memo))
+
+        self.db.run(tx)
+        return ids
+
+    def park_run(
+        self,
+        lease: Lease,
+        now: datetime,
+        *,
+        reason: str,
+        wake_at: datetime | None = None,
+        wait_for: list[str] | None = None,
+        payload: dict[str, Any] | None = None,
+        extra_events: list[NewEvent] | None = None,
+    ) -> Run:
+        """Move a running run to waiting: on a timer, on children, or on a named thing."""
+        body = {"from": "running", "to": "waiting", "reason": reason, **(payload or {})}
+        if wake_at is not None:
+            body["wake_at"] = wake_at.isoformat()
+        if wait_for:
+            body["wait_for"] = len(wait_for)
+        events = [*(extra_events or []), NewEvent(EventKind.RUN_STATE_CHANGED, body)]
+
+        def tx(conn: Connection) -> None:
+            advance(
+                conn,
+                lease,
+                events,
+                now,
+                state=RunState.WAITING.value,
+                state_reason=reason,
+                available_at=wake_at,
+                wake_at=wake_at,
+                wait_for=dumps(wait_for) if wait_for else None,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            if lease.parent_run_id:
+                _free_slot(conn, lease.parent_run_id)
+            if wait_for and open_count(conn, wait_for) == 0:
+                conn.execute(
+                    runs.update().where(runs.c.run_id == lease.run_id).values(available_at=now)
+                )
+
+        self.db.run(tx)
+        return self.get_run(lease.run_id)
+
+    def finish_run(
+        self,
+        lease: Lease,
+        now: datetime,
+        *,
+        state: RunState,
+        result: Any = None,
+        failure: Failure | None = None,
+        reason: str | None = None,
+        manifest: tuple[str, str] | None = None,
+    ) -> Run:
+        """End a running run: succeeded, failed, quarantined or canceled; cascade."""
+        check_run_transition(RunState.RUNNING, state, run_id=lease.run_id)
+        body: dict[str, Any] = {"from": "running", "to": state.value}
+        if reason:
+            body["reason"] = reason
+        if failure is not None:
+            body["error"] = {"type": failure.type, "message": failure.message[:500]}
+        event = NewEvent(EventKind.RUN_STATE_CHANGED, body)
+        result_text = dumps(result, what="job result") if state == RunState.SUCCEEDED else None
+
+        def tx(conn: Connection) -> None:
+            advance(
+                conn,
+                lease,
+                [event],
+                now,
+                state=state.value,
+                state_reason=reason,
+                result=result_text,
+                failure=_dump_failure(failure),
+                ended_at=now,
+                available_at=None,
+                wake_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                manifest_path=manifest[0] if manifest else None,
+                manifest_sha256=manifest[1] if manifest else None,
+            )
+            after_terminal(conn, lease.run_id, lease.parent_run_id, state, now, was_running=True)
+
+        self.db.run(tx)
+        return self.get_run(lease.run_id)
+
+    def release_run(self, lease: Lease, now: datetime) -> None:
+        """Give the lease back at a step boundary (graceful stop); another worker continues."""
+        event = NewEvent(EventKind.NOTE, {"message": f"worker {lease.worker_id} released the run"})
+
+        def tx(conn: Connection) -> None:
+            advance(conn, lease, [event], now, lease_owner=None, lease_expires_at=None)
+
+        self.db.run(tx)
+
+
+def _free_slot(conn: Connection, parent_id: str) -> None:
+    conn.execute(
+        runs.update()
+        .where(runs.c.run_id == parent_id, runs.c.max_parallel.is_not(None))
+        .values(running_children=runs.c.running_children - 1)
+    )
+
+
+def _dump_failure(failure: Failure | None) -> str | None:
+    return None if failure is None else dumps(failure.model_dump(mode="json"), what="failure")
+
+
+def _attempt_row(a: StepAttempt) -> dict[str, Any]:
+    return {
+        "step_attempt_id": a.step_attempt_id,
+        "run_id": a.run_id,
+        "sequence": a.sequence,
+        "step_key": a.step_key,
+        "attempt": a.attempt,
+        "tool_id": a.tool_id,
+        "state": a.state.value,
+        "idempotent": a.idempotent,
+        "started_at": a.started_at,
+        "ended_at": a.ended_at,
+        "failure": _dump_failure(a.failure),
+        "worker_id": a.worker_id,
+        "tool_run_id": a.tool_run_id,
+        "execution_request_id": a.execution_request_id,
+        "prompt_id": a.prompt_id,
+        "outputs": dumps(a.outputs.model_dump(mode="json"), what="step outputs"),
+    }
+
+
+def _result_row(m: StepResult) -> dict[str, Any]:
+    return {
+        "run_id": m.run_id,
+        "step_key": m.step_key,
+        "status": m.status,
+        "result": dumps(m.result, what=f"result of step {m.step_key!r}"),
+        "failure": _dump_failure(m.failure),
+        "step_attempt_id": m.step_attempt_id,
+        "completed_at": m.completed_at,
+    }
