@@ -40,7 +40,6 @@ class _SignalState:
     """The process-wide SIGALRM handler's state (installed once, never removed)."""
 
     lock = threading.Lock()
-    installed = False
     active: Interrupter | None = None
     previous: Any = None
 
@@ -54,10 +53,12 @@ def _sigalrm(signum: int, frame: FrameType | None) -> None:
 
 
 def _install_handler() -> None:
+    """Make our SIGALRM handler the active one, chaining to whatever was there before."""
     with _SignalState.lock:
-        if not _SignalState.installed:
-            _SignalState.previous = signal.signal(signal.SIGALRM, _sigalrm)
-            _SignalState.installed = True
+        current = signal.getsignal(signal.SIGALRM)
+        if current is not _sigalrm:
+            _SignalState.previous = current
+            signal.signal(signal.SIGALRM, _sigalrm)
 
 
 class Interrupter:

@@ -1,0 +1,110 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL schema per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runwright.api.client import Client
+from runwright.config import Settings, load_settings
+from runwright.engine.clock import FakeClock
+from runwright.store.database import Database
+from runwright.store.migrate import upgrade
+from runwright.store.sql_store import SqlStore
+from tests import pg
+
+TESTS_DIR = Path(__file__).parent
+JOBS_DIR = TESTS_DIR / "jobs"
+if str(JOBS_DIR) not in sys.path:
+    sys.path.insert(0, str(JOBS_DIR))
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def pg_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server URL; fails (never skips) under CI=true when none can be had."""
+    with pg.server(tmp_path_factory.getbasetemp()) as url:
+        if url is None:
+            message = (
+                f"no PostgreSQL answers at {pg.configured_url()} and no server binaries are "
+                "installed; set RUNWRIGHT_TEST_POSTGRES_URL or install postgresql"
+            )
+            if IN_CI:
+                pytest.fail(message)
+            pytest.skip(message)
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_base_url: str) -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped after the test."""
+    schema = pg.create_schema(pg_base_url)
+    try:
+        yield pg.schema_url(pg_base_url, schema)
+    finally:
+        pg.drop_schema(pg_base_url, schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    """A migrated database handle."""
+    db = Database(db_url)
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def store(database: Database) -> SqlStore:
+    """The SQL store on a migrated database."""
+    return SqlStore(database)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that moves only when told to."""
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings for a project in a temp dir, ignoring the caller's environment."""
+    return load_settings(
+        env={},
+        overrides={
+            "home": tmp_path / ".runwright",
+            "database_url": db_url,
+            "lease_seconds": 5.0,
+            "poll_seconds": 0.05,
+        },
+    )
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FakeClock) -> Iterator[Client]:
+    """A client on the fresh store with the fake clock."""
+    c = Client.open(settings, clock=clock)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def real_client(settings: Settings) -> Iterator[Client]:
+    """A client on the fresh store with the system clock."""
+    c = Client.open(settings)
+    yield c
+    c.close()

@@ -1,0 +1,94 @@
+"""Migrations reach exactly the declared schema, and the version guard holds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from runwright.errors import SchemaMismatch
+from runwright.store.database import Database
+from runwright.store.migrate import ensure_schema, head_revisions, read_current, upgrade
+from runwright.store.schema import metadata
+
+
+def test_the_migrated_schema_equals_the_declared_one(db_url: str) -> None:
+    """`upgrade heads` on an empty database builds exactly the tables, columns and indexes
+    declared in schema.py (Alembic finds no difference)."""
+    db = Database(db_url)
+    try:
+        upgrade(db)
+        with db.transaction() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            )
+            tables = set(inspect(conn).get_table_names())
+        assert diff == []
+        assert set(metadata.tables) <= tables
+    finally:
+        db.dispose()
+
+
+def test_upgrading_twice_changes_nothing(db_url: str) -> None:
+    """A second upgrade is a no-op that reports the same revisions before and after."""
+    db = Database(db_url)
+    try:
+        upgrade(db)
+        before, after = upgrade(db)
+        assert before == after == head_revisions()
+    finally:
+        db.dispose()
+
+
+def test_a_schema_newer_than_the_code_is_refused(db_url: str) -> None:
+    """If the database was migrated by a newer runwright, we refuse instead of corrupting it."""
+    db = Database(db_url)
+    try:
+        upgrade(db)
+        with db.transaction() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+        with pytest.raises(SchemaMismatch, match="newer"):
+            ensure_schema(db, auto_migrate=True)
+    finally:
+        db.dispose()
+
+
+def test_a_behind_schema_without_auto_migrate_says_to_upgrade(db_url: str) -> None:
+    """With auto-migration off, an empty database is refused with the command to run."""
+    db = Database(db_url)
+    try:
+        with pytest.raises(SchemaMismatch) as err:
+            ensure_schema(db, auto_migrate=False)
+        assert "runwright db upgrade" in (err.value.hint or "")
+        assert read_current(db) == frozenset()
+    finally:
+        db.dispose()
+
+
+def test_many_processes_opening_a_fresh_database_migrate_it_once(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Workers starting together on an empty database all succeed; the schema ends current."""
+    code = (
+        "import sys; from runwright.store.database import Database; "
+        "from runwright.store.migrate import ensure_schema; "
+        "db = Database(sys.argv[1]); ensure_schema(db, auto_migrate=True); print('ok')"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, db_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [o[1][-500:] for o in outputs]
+    db = Database(db_url)
+    try:
+        assert read_current(db) == head_revisions()
+    finally:
+        db.dispose()

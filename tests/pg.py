@@ -1,0 +1,145 @@
+"""PostgreSQL for the tests: the configured server, or a throwaway cluster on a free port.
+
+``RUNWRIGHT_TEST_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``) is
+tried first. If nothing answers there and the server binaries are installed, a temporary
+cluster is started on a free loopback port and stopped afterwards. Each test then gets its
+own schema through ``search_path``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def configured_url() -> str:
+    """The URL the tests should try first."""
+    return os.environ.get("RUNWRIGHT_TEST_POSTGRES_URL", DEFAULT_URL)
+
+
+def answers(url: str) -> bool:
+    """True if a PostgreSQL server accepts a connection at ``url``."""
+    try:
+        with psycopg.connect(_libpq(url), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _bin_dir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ThrowawayCluster:
+    """A PostgreSQL cluster in a temporary directory, for tests only."""
+
+    def __init__(self, root: Path, bin_dir: Path):
+        self.root = root
+        self.bin = bin_dir
+        self.data = root / "data"
+        self.port = _free_port()
+        self._as_user: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            self._as_user = ["runuser", "-u", "postgres", "--"]
+
+    def _run(self, *argv: str) -> None:
+        subprocess.run([*self._as_user, *argv], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> str:
+        """Create and start the cluster; return a URL to its ``test`` database."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self._as_user:
+            shutil.chown(self.root, user="postgres")
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            f"-h 127.0.0.1 -p {self.port} -k {self.root}",
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "start",
+        )
+        url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE test")
+        return f"postgresql://postgres@127.0.0.1:{self.port}/test"
+
+    def stop(self) -> None:
+        """Stop the cluster (its directory goes with the test's temp dir)."""
+        with contextlib.suppress(subprocess.SubprocessError):
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+
+
+@contextlib.contextmanager
+def server(tmp_root: Path) -> Iterator[str | None]:
+    """Yield a URL of a running server, starting a throwaway one if needed; None if none."""
+    url = configured_url()
+    if answers(url):
+        yield url
+        return
+    bin_dir = _bin_dir()
+    if bin_dir is None:
+        yield None
+        return
+    cluster = ThrowawayCluster(tmp_root / f"pg-{uuid.uuid4().hex[:8]}", bin_dir)
+    started = cluster.start()
+    deadline = time.monotonic() + 30
+    while not answers(started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    try:
+        yield started
+    finally:
+        cluster.stop()
+
+
+def schema_url(base: str, schema: str) -> str:
+    """``base`` with ``search_path`` pinned to ``schema``."""
+    url = make_url(base).set(drivername="postgresql+psycopg")
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+def create_schema(base: str) -> str:
+    """Create a fresh schema for one test; return its name."""
+    name = f"rw_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq(base), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    return name
+
+
+def drop_schema(base: str, name: str) -> None:
+    """Drop a test's schema and everything in it."""
+    with psycopg.connect(_libpq(base), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')

@@ -1,0 +1,90 @@
+"""The run-event hash chain (tamper evidence) and the event kinds (UET behaviour 26)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from runwright.domain.events import (
+    GENESIS_HASH,
+    UET_EVENT_KINDS,
+    EventKind,
+    RunEvent,
+    check_event_kind,
+    verify_chain,
+)
+from runwright.domain.ids import new_id
+from runwright.errors import ValidationError
+from runwright.store.chain import ChainHead, NewEvent, build_events
+
+RUN = new_id()
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def _chain(n: int) -> list[RunEvent]:
+    rows, _ = build_events(
+        RUN,
+        ChainHead(0, GENESIS_HASH),
+        [NewEvent(EventKind.NOTE, {"i": i}) for i in range(n)],
+        NOW,
+    )
+    import json
+
+    return [RunEvent.model_validate({**r, "payload": json.loads(r["payload"])}) for r in rows]
+
+
+def test_uet_defines_fifteen_kinds_and_ours_extend_them() -> None:
+    """The first 15 kinds are UET's; gate, escalation, mutation and reconcile kinds follow."""
+    assert len(UET_EVENT_KINDS) == 15
+    assert UET_EVENT_KINDS[0] is EventKind.RUN_CREATED
+    assert UET_EVENT_KINDS[-1] is EventKind.NOTE
+    for kind in ("gate_passed", "escalation_raised", "mutation_applied", "reconcile_attempted"):
+        assert check_event_kind(kind).value == kind
+
+
+def test_unknown_event_kind_is_rejected_with_the_allowed_list() -> None:
+    """An event kind outside the table is refused, naming the allowed kinds."""
+    with pytest.raises(ValidationError) as err:
+        check_event_kind("run_exploded")
+    assert "run_created" in (err.value.hint or "")
+
+
+def test_an_intact_chain_verifies() -> None:
+    """Events built one after another form an unbroken chain."""
+    events = _chain(5)
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    assert events[0].prev_hash == GENESIS_HASH
+    assert verify_chain(events) == []
+
+
+def test_an_edited_payload_is_detected() -> None:
+    """Changing an event's content after the fact breaks its own hash."""
+    events = _chain(4)
+    events[2] = events[2].model_copy(update={"payload": {"i": 99}})
+    problems = verify_chain(events)
+    assert [p.seq for p in problems] == [3]
+    assert "edited" in problems[0].problem
+
+
+def test_a_removed_event_is_detected() -> None:
+    """Deleting an event from the middle leaves a gap and a broken link."""
+    events = _chain(4)
+    del events[1]
+    problems = verify_chain(events)
+    assert any("gap" in p.problem for p in problems)
+    assert any("prev_hash" in p.problem for p in problems)
+
+
+def test_reordered_events_are_detected() -> None:
+    """Swapping two events breaks the chain."""
+    events = _chain(3)
+    events[0], events[1] = events[1], events[0]
+    assert verify_chain(events)
+
+
+def test_events_are_immutable() -> None:
+    """A RunEvent cannot be modified in place."""
+    event = _chain(1)[0]
+    with pytest.raises(ValueError, match="frozen"):
+        event.kind = EventKind.RUN_STARTED  # type: ignore[misc]
