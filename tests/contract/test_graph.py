@@ -11,7 +11,8 @@ def test_a_dependent_run_waits_until_its_dependency_succeeds(store: SqlStore) ->
     """A run with an unfinished dependency is not claimable; it is released on success."""
     a = store.create_run(new_run(), T0)
     b = store.create_run(new_run(depends_on=(a.run_id,)), T0)
-    assert b.state_reason == StateReason.WAITING_DEPENDENCIES and b.available_at is None
+    assert b.state_reason == StateReason.WAITING_DEPENDENCIES
+    assert b.available_at is None
     lease = claim(store)
     assert lease.run_id == a.run_id
     assert store.claim_run("w2", T0, 30) is None
@@ -53,7 +54,7 @@ def _parent_with_children(
 
 def test_max_parallel_bounds_running_children(store: SqlStore) -> None:
     """With max_parallel=2 only two children run at once; a finished one frees a slot."""
-    parent, ids = _parent_with_children(store, 4, 2)
+    _parent, _ids = _parent_with_children(store, 4, 2)
     l1, l2 = claim(store, "a"), claim(store, "b")
     assert store.claim_run("c", T0, 30) is None
     store.finish_run(l1, at(1), state=RunState.SUCCEEDED)
@@ -63,7 +64,7 @@ def test_max_parallel_bounds_running_children(store: SqlStore) -> None:
 
 def test_the_parent_wakes_when_its_last_child_ends(store: SqlStore) -> None:
     """A parent waiting on children becomes claimable only after every child ended."""
-    parent, ids = _parent_with_children(store, 2, None)
+    parent, _ids = _parent_with_children(store, 2, None)
     first, second = claim(store, "a"), claim(store, "b")
     store.finish_run(first, at(1), state=RunState.SUCCEEDED)
     assert store.get_run(parent).available_at is None

@@ -111,7 +111,8 @@ def test_marking_an_in_doubt_step_done_records_its_result_and_resumes(store: Sql
     run = store.resolve_step(run_id, "charge", "mark-done", at(1), by="ops", result={"id": 9})
     assert run.available_at == at(1)
     memo, open_attempts, *_ = store.load_progress(run_id)
-    assert memo["charge"].result == {"id": 9} and open_attempts == {}
+    assert memo["charge"].result == {"id": 9}
+    assert open_attempts == {}
 
 
 def test_rerun_clears_the_doubt_without_a_memo(store: SqlStore) -> None:
@@ -119,7 +120,8 @@ def test_rerun_clears_the_doubt_without_a_memo(store: SqlStore) -> None:
     run_id, _ = _in_doubt(store)
     store.resolve_step(run_id, "charge", "rerun", at(1), by="ops")
     memo, open_attempts, *_ = store.load_progress(run_id)
-    assert memo == {} and open_attempts == {}
+    assert memo == {}
+    assert open_attempts == {}
 
 
 def test_only_runs_paused_for_reconciliation_can_be_resolved(store: SqlStore) -> None:

@@ -18,8 +18,10 @@ def test_claiming_starts_the_run_and_takes_a_lease(store: SqlStore) -> None:
     """A claim moves pending → running, records run_started, and leases it to the worker."""
     run = store.create_run(new_run(), T0)
     c = store.claim_run("w1", at(1), 30)
-    assert c is not None and c.run.run_id == run.run_id
-    assert c.run.state is RunState.RUNNING and c.run.attempt == 1
+    assert c is not None
+    assert c.run.run_id == run.run_id
+    assert c.run.state is RunState.RUNNING
+    assert c.run.attempt == 1
     assert c.lease.expires_at == at(31)
     kinds = [e.kind for e in store.list_events(run.run_id)]
     assert kinds == [EventKind.RUN_CREATED, EventKind.RUN_STARTED, EventKind.RUN_STATE_CHANGED]
@@ -37,7 +39,9 @@ def test_an_expired_lease_is_taken_over(store: SqlStore) -> None:
     run = store.create_run(new_run(), T0)
     first = claim(store, "w1", T0, 30)
     c = store.claim_run("w2", at(31), 30)
-    assert c is not None and c.took_over_from == "w1" and c.run.attempt == 2
+    assert c is not None
+    assert c.took_over_from == "w1"
+    assert c.run.attempt == 2
     assert store.list_events(run.run_id)[-1].kind is EventKind.LEASE_TAKEN_OVER
     assert not store.renew_lease(first, at(32), 30).held
 
@@ -68,8 +72,10 @@ def test_a_completed_step_is_memoized_once(store: SqlStore) -> None:
     lease = claim(store)
     complete_step(store, lease, "fetch", {"rows": 3})
     memo, open_attempts, counts, _ = store.load_progress(run.run_id)
-    assert memo["fetch"].result == {"rows": 3} and memo["fetch"].status == "completed"
-    assert open_attempts == {} and counts == {"fetch": 1}
+    assert memo["fetch"].result == {"rows": 3}
+    assert memo["fetch"].status == "completed"
+    assert open_attempts == {}
+    assert counts == {"fetch": 1}
     assert store.get_run(run.run_id).counters.step_attempts == 1
     assert store.list_events(run.run_id)[-1].kind is EventKind.TOOL_CALL_COMPLETED
 
@@ -128,10 +134,13 @@ def test_parked_runs_wake_at_their_time(store: SqlStore) -> None:
     run = store.create_run(new_run(), T0)
     lease = claim(store)
     parked = store.park_run(lease, T0, reason="waiting:retry", wake_at=at(10))
-    assert parked.state is RunState.WAITING and parked.lease_owner is None
+    assert parked.state is RunState.WAITING
+    assert parked.lease_owner is None
     assert store.claim_run("w1", at(9), 30) is None
     again = store.claim_run("w1", at(10), 30)
-    assert again is not None and again.run.run_id == run.run_id and again.run.attempt == 2
+    assert again is not None
+    assert again.run.run_id == run.run_id
+    assert again.run.attempt == 2
 
 
 def test_finishing_records_result_and_frees_the_run(store: SqlStore) -> None:
@@ -139,8 +148,11 @@ def test_finishing_records_result_and_frees_the_run(store: SqlStore) -> None:
     run = store.create_run(new_run(), T0)
     lease = claim(store)
     done = store.finish_run(lease, at(5), state=RunState.SUCCEEDED, result={"ok": True})
-    assert done.state is RunState.SUCCEEDED and done.result == {"ok": True}
-    assert done.ended_at == at(5) and done.lease_owner is None and done.available_at is None
+    assert done.state is RunState.SUCCEEDED
+    assert done.result == {"ok": True}
+    assert done.ended_at == at(5)
+    assert done.lease_owner is None
+    assert done.available_at is None
     assert store.claim_run("w1", at(100), 30) is None
     assert store.get_run(run.run_id).state is RunState.SUCCEEDED
 
@@ -151,4 +163,5 @@ def test_a_released_run_is_claimable_at_once(store: SqlStore) -> None:
     lease = claim(store, "w1")
     store.release_run(lease, at(1))
     c = store.claim_run("w2", at(1), 30)
-    assert c is not None and c.run.state is RunState.RUNNING
+    assert c is not None
+    assert c.run.state is RunState.RUNNING

@@ -17,10 +17,12 @@ def test_a_new_run_is_pending_ready_and_logged(store: SqlStore) -> None:
     run = store.create_run(new_run(args=[1, "x"], kwargs={"k": True}), T0)
     assert run.state is RunState.PENDING
     assert run.available_at == T0
-    assert run.args == [1, "x"] and run.kwargs == {"k": True}
+    assert run.args == [1, "x"]
+    assert run.kwargs == {"k": True}
     events = store.list_events(run.run_id)
     assert [e.kind for e in events] == [EventKind.RUN_CREATED]
-    assert run.event_seq == 1 and run.last_event_hash == events[0].hash
+    assert run.event_seq == 1
+    assert run.last_event_hash == events[0].hash
 
 
 def test_the_same_idempotency_key_returns_the_first_run(store: SqlStore) -> None:
@@ -76,10 +78,12 @@ def test_cancelling_a_pending_run_ends_it_at_once(store: SqlStore) -> None:
     """A pending run is cancelled immediately, with who did it in the log."""
     run = store.create_run(new_run(), T0)
     done = store.request_cancel(run.run_id, at(1), by="alice")
-    assert done.state is RunState.CANCELED and done.ended_at == at(1)
+    assert done.state is RunState.CANCELED
+    assert done.ended_at == at(1)
     assert done.available_at is None
     last = store.list_events(run.run_id)[-1]
-    assert last.kind is EventKind.RUN_STATE_CHANGED and last.payload["by"] == "alice"
+    assert last.kind is EventKind.RUN_STATE_CHANGED
+    assert last.payload["by"] == "alice"
 
 
 def test_cancelling_a_running_run_asks_its_worker(store: SqlStore) -> None:
@@ -87,9 +91,11 @@ def test_cancelling_a_running_run_asks_its_worker(store: SqlStore) -> None:
     run = store.create_run(new_run(), T0)
     lease = claim(store)
     flagged = store.request_cancel(run.run_id, at(1), by="bob")
-    assert flagged.state is RunState.RUNNING and flagged.cancel_requested
+    assert flagged.state is RunState.RUNNING
+    assert flagged.cancel_requested
     status = store.renew_lease(lease, at(2), 30)
-    assert status.held and status.cancel_requested
+    assert status.held
+    assert status.cancel_requested
 
 
 def test_cancelling_a_finished_run_is_a_conflict(store: SqlStore) -> None:
@@ -115,6 +121,7 @@ def test_appended_events_extend_the_chain(store: SqlStore) -> None:
     run = store.create_run(new_run(), T0)
     ev = store.append_event(run.run_id, "note", {"m": "hi"}, at(1))
     first = store.list_events(run.run_id)[0]
-    assert ev.seq == 2 and ev.prev_hash == first.hash
+    assert ev.seq == 2
+    assert ev.prev_hash == first.hash
     with pytest.raises(ValidationError):
         store.append_event(run.run_id, "nonsense", {}, at(1))

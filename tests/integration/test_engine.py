@@ -33,7 +33,8 @@ def test_a_completed_step_is_never_executed_again_after_a_crash(
     clock.advance(client.settings.lease_seconds + 1)
     _drain(client)
     done = client.get(run.run_id)
-    assert done.state is RunState.SUCCEEDED and done.result == ["one", "two", "three"]
+    assert done.state is RunState.SUCCEEDED
+    assert done.result == ["one", "two", "three"]
     assert jobs.lines(str(log)) == ["one", "two", "three", "three"]
     kinds = [e.kind for e in client.events(run.run_id)]
     assert EventKind.LEASE_TAKEN_OVER in kinds
@@ -58,7 +59,8 @@ def test_an_interrupted_step_with_no_reconcile_waits_for_a_human(
     client.resolve_step(run.run_id, "charge", "mark-done", result="done:by-hand", by="ops")
     _drain(client)
     done = client.get(run.run_id)
-    assert done.state is RunState.SUCCEEDED and done.result == "done:by-hand"
+    assert done.state is RunState.SUCCEEDED
+    assert done.result == "done:by-hand"
     assert jobs.lines(str(log)) == ["charged"]
 
 
@@ -98,7 +100,8 @@ def test_an_undecidable_reconcile_backs_off_then_asks_a_human(
     for _ in range(5):
         _drain(client)
         r = client.get(run.run_id)
-        assert r.state is RunState.WAITING and r.state_reason == StateReason.PAUSED_RECONCILIATION
+        assert r.state is RunState.WAITING
+        assert r.state_reason == StateReason.PAUSED_RECONCILIATION
         if r.wake_at is None:
             break
         delays.append((r.wake_at - clock.now()).total_seconds())
@@ -141,7 +144,8 @@ def test_non_retryable_errors_fail_the_step_at_once(
     run = client.start(jobs.fatal_job, kind)
     _drain(client)
     r = client.get(run.run_id)
-    assert r.state is RunState.FAILED and r.failure is not None
+    assert r.state is RunState.FAILED
+    assert r.failure is not None
     assert r.failure.type == failure_type
     assert len(client.steps(run.run_id)) == 1
 
@@ -164,7 +168,8 @@ def test_a_step_over_its_timeout_is_stopped_and_retried(client: Client, tmp_path
     run = client.start(jobs.slow_job, str(log), 30.0, 0.2)
     _drain(client)
     r = client.get(run.run_id)
-    assert r.state is RunState.FAILED and r.failure is not None
+    assert r.state is RunState.FAILED
+    assert r.failure is not None
     assert r.failure.type == "StepTimeout"
     assert [s.failure.type for s in client.steps(run.run_id) if s.failure] == ["StepTimeout"] * 2
     assert not log.exists()
@@ -176,7 +181,8 @@ def test_the_run_timebox_stops_a_long_step(client: Client, tmp_path: Path) -> No
     run = client.start(jobs.deadline_job, str(log))
     _drain(client)
     r = client.get(run.run_id)
-    assert r.state is RunState.FAILED and r.state_reason == StateReason.OVER_TIMEBOX
+    assert r.state is RunState.FAILED
+    assert r.state_reason == StateReason.OVER_TIMEBOX
     assert not log.exists()
 
 
@@ -226,7 +232,8 @@ def test_a_failed_child_fails_the_parent_and_cancels_what_depended_on_it(
         }:
             break
     r = client.get(run.run_id)
-    assert r.state is RunState.FAILED and r.failure is not None
+    assert r.state is RunState.FAILED
+    assert r.failure is not None
     assert r.failure.type == "ValueError"
     states = sorted(c.state.value for c in client.children(run.run_id))
     assert states == ["canceled", "canceled", "failed", "succeeded"]
@@ -237,7 +244,8 @@ def test_a_durable_sleep_parks_the_run_until_its_time(client: Client, clock: Fak
     run = client.start(jobs.sleeper, 3600)
     _drain(client)
     r = client.get(run.run_id)
-    assert r.state is RunState.WAITING and r.state_reason == StateReason.WAITING_TIMER
+    assert r.state is RunState.WAITING
+    assert r.state_reason == StateReason.WAITING_TIMER
     clock.advance(3599)
     _drain(client)
     assert client.get(run.run_id).state is RunState.WAITING
@@ -253,10 +261,10 @@ def test_an_unknown_job_fails_with_a_clear_reason(client: Client) -> None:
     )
     _drain(client)
     r = client.get(run.run_id)
-    assert r.state is RunState.FAILED and r.failure is not None
-    assert r.failure.type == "JobNotFound" and "--import" in r.failure.message + str(
-        r.failure.stack
-    )
+    assert r.state is RunState.FAILED
+    assert r.failure is not None
+    assert r.failure.type == "JobNotFound"
+    assert "--import" in r.failure.message + str(r.failure.stack)
 
 
 def test_a_result_that_is_not_json_fails_the_run(client: Client) -> None:
@@ -264,8 +272,10 @@ def test_a_result_that_is_not_json_fails_the_run(client: Client) -> None:
     run = client.start(jobs.bad_result)
     _drain(client)
     r = client.get(run.run_id)
-    assert r.state is RunState.FAILED and r.failure is not None
-    assert r.failure.type == "NotSerializable" and "JSON" in r.failure.message
+    assert r.state is RunState.FAILED
+    assert r.failure is not None
+    assert r.failure.type == "NotSerializable"
+    assert "JSON" in r.failure.message
 
 
 def test_a_step_key_used_twice_fails_the_run(client: Client, tmp_path: Path) -> None:
@@ -273,7 +283,8 @@ def test_a_step_key_used_twice_fails_the_run(client: Client, tmp_path: Path) -> 
     run = client.start(jobs.dup_keys, str(tmp_path / "log"))
     _drain(client)
     r = client.get(run.run_id)
-    assert r.state is RunState.FAILED and r.failure is not None
+    assert r.state is RunState.FAILED
+    assert r.failure is not None
     assert "used twice" in r.failure.message
 
 
@@ -283,15 +294,18 @@ def test_evidence_is_stored_linked_and_verifiable(client: Client, tmp_path: Path
     run = client.start(jobs.evidence_job, str(tmp_path))
     _drain(client)
     r = client.get(run.run_id)
-    assert r.state is RunState.SUCCEEDED and r.manifest_path
+    assert r.state is RunState.SUCCEEDED
+    assert r.manifest_path
     links = {link.label or link.artifact_path: link for link in client.evidence(run.run_id)}
     step = next(s for s in client.steps(run.run_id) if s.step_key == "write")
     assert links["table"].step_attempt_id == step.step_attempt_id
-    assert links["table"].counts.rows == 2 and links["table"].counts.lines == 3
+    assert links["table"].counts.rows == 2
+    assert links["table"].counts.lines == 3
     assert client.verify(run.run_id).ok
     client.blobs.path_for(links["note.txt"].sha256).unlink()
     report = client.verify(run.run_id)
-    assert not report.ok and report.problems[0].problem == "blob missing"
+    assert not report.ok
+    assert report.problems[0].problem == "blob missing"
 
 
 def test_a_stopping_worker_hands_the_run_back_between_steps(client: Client, tmp_path: Path) -> None:
@@ -302,7 +316,8 @@ def test_a_stopping_worker_hands_the_run_back_between_steps(client: Client, tmp_
     jobs.STOP_HOOK["worker"] = first
     first.run()
     r = client.get(run.run_id)
-    assert r.state is RunState.RUNNING and r.lease_owner is None
+    assert r.state is RunState.RUNNING
+    assert r.lease_owner is None
     _drain(client)
     assert client.get(run.run_id).result == "both"
     assert jobs.lines(str(log)) == ["first", "second"]

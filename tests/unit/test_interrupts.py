@@ -14,10 +14,15 @@ from runwright.engine.interrupts import Interrupt, Interrupter
 def test_a_timeout_breaks_a_blocking_sleep_in_the_main_thread() -> None:
     """A step stuck in time.sleep is interrupted when its timeout passes."""
     it = Interrupter()
-    finished = False
-    with pytest.raises(Interrupt) as err, it.guard(0.2):
-        time.sleep(5)
-        finished = True
+    finished: list[bool] = []
+
+    def body() -> None:
+        with it.guard(0.2):
+            time.sleep(5)
+            finished.append(True)
+
+    with pytest.raises(Interrupt) as err:
+        body()
     assert err.value.cause == interrupts.TIMEOUT
     assert not finished
 

@@ -56,4 +56,5 @@ def test_failures_keep_type_message_and_traceback() -> None:
     assert failure.type == "NonRetryableError"
     assert "card declined" in failure.message
     assert failure.non_retryable
-    assert failure.stack and "test_failures_keep_type_message_and_traceback" in failure.stack
+    assert failure.stack
+    assert "test_failures_keep_type_message_and_traceback" in failure.stack

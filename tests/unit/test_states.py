@@ -19,7 +19,8 @@ def test_pending_cannot_jump_to_succeeded() -> None:
     """pending → succeeded is rejected; a run must run first."""
     with pytest.raises(InvalidTransition) as err:
         check_run_transition("pending", "succeeded", run_id="R")
-    assert "pending" in str(err.value) and "running" in str(err.value)
+    assert "pending" in str(err.value)
+    assert "running" in str(err.value)
 
 
 def test_pending_to_running_is_allowed() -> None:
