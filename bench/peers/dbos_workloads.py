@@ -83,9 +83,7 @@ def dag_workflow(layers: int, width: int) -> int:
     """W3: layers of child workflows; each layer starts after the whole previous one ended."""
     done = 0
     for layer in range(layers):
-        handles = [
-            DBOS.start_workflow(leaf_workflow, layer * width + k) for k in range(width)
-        ]
+        handles = [DBOS.start_workflow(leaf_workflow, layer * width + k) for k in range(width)]
         done += len([h.get_result() for h in handles])
     return done
 

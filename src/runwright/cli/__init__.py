@@ -74,5 +74,5 @@ def main(argv: list[str] | None = None) -> None:
 def _fail(exc: BaseException, debug: bool, line: str) -> Any:
     if debug:
         traceback.print_exception(exc)
-    err_console.print(line, markup=False, style="red")
+    err_console.print(line, markup=False, style="red", soft_wrap=True)
     sys.exit(1)
