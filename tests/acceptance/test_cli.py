@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -14,11 +15,14 @@ from runwright.config import load_settings
 from tests.workers import worker_env
 
 
-def rw(home: Path, *args: str, db_url: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def rw(
+    home: Path, *args: str, db_url: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m runwright` against ``home`` (and ``db_url``), capturing its output."""
     env = worker_env(home, db_url or f"sqlite:///{home / 'state.db'}")
     proc = subprocess.run(
         [sys.executable, "-m", "runwright", *args],
+        check=False,
         env=env,
         capture_output=True,
         text=True,
@@ -26,7 +30,8 @@ def rw(home: Path, *args: str, db_url: str | None = None, check: bool = True) ->
         cwd=home.parent,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"runwright {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        command = " ".join(args)
+        raise AssertionError(f"runwright {command} exited {proc.returncode}:\n{proc.stderr}")
     return proc
 
 
@@ -65,11 +70,13 @@ def test_listings_speak_json(home: Path) -> None:
     assert runs[0]["state"] == "succeeded"
     assert runs[0]["next_pointer"]
     shown = json.loads(rw(home, "run", "show", run_id, "--json").stdout)
-    assert [s["step_key"] for s in shown["steps"]][0] == "read"
+    assert next(s["step_key"] for s in shown["steps"]) == "read"
     events = json.loads(rw(home, "run", "events", run_id, "--json").stdout)
     assert events[0]["kind"] == "run_created"
-    assert all(e["prev_hash"] == p["hash"] for p, e in zip(events, events[1:], strict=False))
-    assert json.loads(rw(home, "evidence", "list", run_id, "--json").stdout)[0]["counts"]["rows"] == 3
+    assert all(e["prev_hash"] == p["hash"] for p, e in itertools.pairwise(events))
+    assert (
+        json.loads(rw(home, "evidence", "list", run_id, "--json").stdout)[0]["counts"]["rows"] == 3
+    )
     assert json.loads(rw(home, "evidence", "verify", run_id, "--json").stdout)["ok"] is True
     assert json.loads(rw(home, "db", "current", "--json").stdout)["up_to_date"] is True
 
