@@ -26,9 +26,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(scope="session")
-def pg_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_base_url() -> Iterator[str]:
     """A PostgreSQL server URL; fails (never skips) under CI=true when none can be had."""
-    with pg.server(tmp_path_factory.getbasetemp()) as url:
+    with pg.server() as url:
         if url is None:
             message = (
                 f"no PostgreSQL answers at {pg.configured_url()} and no server binaries are "

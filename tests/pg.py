@@ -3,7 +3,8 @@
 ``RUNWRIGHT_TEST_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``) is
 tried first. If nothing answers there and the server binaries are installed, a temporary
 cluster is started on a free loopback port and stopped afterwards. Each test then gets its
-own schema through ``search_path``.
+own schema through ``search_path``. ``RUNWRIGHT_TEST_PG_BINARIES`` names the binaries'
+folder, or ``none`` to pretend they are not installed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -45,6 +47,11 @@ def _libpq(url: str) -> str:
 
 
 def _bin_dir() -> Path | None:
+    override = os.environ.get("RUNWRIGHT_TEST_PG_BINARIES")
+    if override == "none":
+        return None
+    if override:
+        return Path(override)
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if found:
         return Path(found[-1]).parent
@@ -71,7 +78,11 @@ class ThrowawayCluster:
             self._as_user = ["runuser", "-u", "postgres", "--"]
 
     def _run(self, *argv: str) -> None:
-        subprocess.run([*self._as_user, *argv], check=True, capture_output=True, timeout=120)
+        proc = subprocess.run(
+            [*self._as_user, *argv], check=False, capture_output=True, text=True, timeout=120
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr.strip() or proc.stdout}")
 
     def start(self) -> str:
         """Create and start the cluster; return a URL to its ``test`` database."""
@@ -96,14 +107,19 @@ class ThrowawayCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/test"
 
     def stop(self) -> None:
-        """Stop the cluster (its directory goes with the test's temp dir)."""
-        with contextlib.suppress(subprocess.SubprocessError):
+        """Stop the cluster and remove its directory."""
+        with contextlib.suppress(RuntimeError, subprocess.SubprocessError):
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def server(tmp_root: Path) -> Iterator[str | None]:
-    """Yield a URL of a running server, starting a throwaway one if needed; None if none."""
+def server() -> Iterator[str | None]:
+    """Yield a URL of a running server, starting a throwaway one if needed; None if none.
+
+    The throwaway cluster lives in its own directory under the system temp dir, because the
+    server refuses to run as root and must be able to reach its data directory.
+    """
     url = configured_url()
     if answers(url):
         yield url
@@ -112,7 +128,7 @@ def server(tmp_root: Path) -> Iterator[str | None]:
     if bin_dir is None:
         yield None
         return
-    cluster = ThrowawayCluster(tmp_root / f"pg-{uuid.uuid4().hex[:8]}", bin_dir)
+    cluster = ThrowawayCluster(Path(tempfile.mkdtemp(prefix="runwright-pg-")), bin_dir)
     started = cluster.start()
     deadline = time.monotonic() + 30
     while not answers(started) and time.monotonic() < deadline:
