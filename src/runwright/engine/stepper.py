@@ -10,7 +10,7 @@ from typing import Any
 from runwright.domain.events import EventKind
 from runwright.domain.failures import NOT_SERIALIZABLE, STEP_TIMEOUT, WORKER_LOST, Failure
 from runwright.domain.ids import new_id
-from runwright.domain.runs import Run, StepAttempt, StepResult
+from runwright.domain.runs import Run, StepAttempt, StepOutputs, StepResult
 from runwright.domain.states import StateReason, StepState
 from runwright.engine import interrupts
 from runwright.engine.clock import Clock
@@ -149,17 +149,9 @@ class StepRunner:
 
     def note(self, message: str, fields: dict[str, Any]) -> None:
         """Append a note event under the lease."""
-        from runwright.store.chain import NewEvent
-        from runwright.store.sql_worker import advance
-
-        db = getattr(self.store, "db", None)
-        if db is None:
-            return
-        now = self.clock.now()
-        db.run(
-            lambda conn: advance(
-                conn, self.lease, [NewEvent(EventKind.NOTE, {"message": message, **fields})], now
-            )
+        payload = {"message": message, **fields}
+        self._record(
+            self.store.append_leased_event, self.lease, EventKind.NOTE, payload, self.clock.now()
         )
 
     def _record(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -217,7 +209,7 @@ class StepRunner:
         number = self.attempt_counts.get(key, 0) + 1
         self.attempt_counts[key] = number
         self.lease.step_sequence += 1
-        return StepAttempt(
+        return StepAttempt.model_construct(  # built here from trusted values: skip validation
             step_attempt_id=new_id(),
             run_id=self.run.run_id,
             sequence=self.lease.step_sequence,
@@ -228,6 +220,12 @@ class StepRunner:
             attempt=number,
             idempotent=idempotent,
             worker_id=self.worker_id,
+            outputs=StepOutputs(),
+            failure=None,
+            ended_at=None,
+            tool_run_id=None,
+            execution_request_id=None,
+            prompt_id=None,
         )
 
     def _execute(
@@ -268,11 +266,12 @@ class StepRunner:
             done = attempt.model_copy(
                 update={"state": StepState.COMPLETED, "ended_at": self.clock.now()}
             )
-            memo = StepResult(
+            memo = StepResult.model_construct(
                 run_id=self.run.run_id,
                 step_key=key,
                 status="completed",
                 result=result,
+                failure=None,
                 step_attempt_id=attempt.step_attempt_id,
                 completed_at=done.ended_at or self.clock.now(),
             )

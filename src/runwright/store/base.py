@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from runwright.domain.events import RunEvent
+from runwright.domain.events import EventKind, RunEvent
 from runwright.domain.evidence import EvidenceLink
 from runwright.domain.failures import Failure
 from runwright.domain.ids import new_id
@@ -190,6 +190,9 @@ class Store(Protocol):
         manifest: tuple[str, str] | None = None,
     ) -> Run: ...
     def release_run(self, lease: Lease, now: datetime) -> None: ...
+    def append_leased_event(
+        self, lease: Lease, kind: EventKind, payload: dict[str, Any], now: datetime
+    ) -> None: ...
 
     # workers and health
     def register_worker(self, info: WorkerInfo) -> None: ...

@@ -54,10 +54,13 @@ def after_terminal(
     now: datetime,
     *,
     was_running: bool,
+    has_dependents: bool = True,
 ) -> None:
     """Propagate a run's end to its parent and to the runs that depend on it."""
     if parent_run_id:
         free_slot_and_wake_parent(conn, parent_run_id, run_id, now, was_running=was_running)
+    if not has_dependents:
+        return
     dependents = list(
         conn.execute(
             select(run_deps.c.run_id).where(run_deps.c.depends_on_run_id == run_id)
@@ -163,7 +166,15 @@ def terminate(
         wake_at=None,
     )
     cancel_children(conn, run_id, now, by=by or f"parent {run_id}")
-    after_terminal(conn, run_id, row.parent_run_id, state, now, was_running=False)
+    after_terminal(
+        conn,
+        run_id,
+        row.parent_run_id,
+        state,
+        now,
+        was_running=False,
+        has_dependents=bool(row.has_dependents),
+    )
     return True
 
 

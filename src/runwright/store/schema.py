@@ -58,6 +58,7 @@ runs = Table(
     Column("max_parallel", Integer),
     Column("running_children", Integer, nullable=False, default=0),
     Column("pending_deps", Integer, nullable=False, default=0),
+    Column("has_dependents", Boolean, nullable=False, default=False),
     Column("wait_for", Text),
     Column("idempotency_key", String(300)),
     Column("result", Text),

@@ -40,9 +40,13 @@ def new_run_rows(
     outside = sorted({d for s in specs for d in s.depends_on} - batch_ids)
     dep_states: dict[str, str] = {}
     if outside:
+        # Lock the dependencies so none can finish unnoticed between this read and our insert.
         dep_states = dict(
             conn.execute(
-                select(runs.c.run_id, runs.c.state).where(runs.c.run_id.in_(outside))
+                select(runs.c.run_id, runs.c.state)
+                .where(runs.c.run_id.in_(outside))
+                .order_by(runs.c.run_id)
+                .with_for_update()
             ).all()
         )
         missing = [d for d in outside if d not in dep_states]
@@ -52,6 +56,7 @@ def new_run_rows(
                 hint="create the runs it depends on first",
                 field="depends_on",
             )
+    depended_on = {d for s in specs for d in s.depends_on}
     run_rows, dep_rows, event_rows = [], [], []
     for spec in specs:
         pending = 0
@@ -123,6 +128,7 @@ def new_run_rows(
                 "max_parallel": spec.max_parallel,
                 "running_children": 0,
                 "pending_deps": pending,
+                "has_dependents": spec.run_id in depended_on,
                 "wait_for": None,
                 "idempotency_key": spec.idempotency_key,
                 "result": None,
@@ -153,6 +159,12 @@ def insert_runs(conn: Connection, specs: list[NewRun], now: datetime) -> None:
     conn.execute(_INSERT_RUNS, run_rows)
     if dep_rows:
         conn.execute(_INSERT_DEPS, dep_rows)
+        batch = {r["run_id"] for r in run_rows}
+        outside = sorted({d["depends_on_run_id"] for d in dep_rows} - batch)
+        if outside:
+            conn.execute(
+                runs.update().where(runs.c.run_id.in_(outside)).values(has_dependents=True)
+            )
     conn.execute(INSERT_EVENTS, event_rows)
     if any(r["available_at"] is not None for r in run_rows):
         notify_ready(conn)

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, Row, func, select
 
 from runwright.domain.events import GENESIS_HASH, EventKind
 from runwright.domain.failures import Failure
-from runwright.domain.runs import Run, StepAttempt, StepResult
+from runwright.domain.runs import Run, StepAttempt, StepOutputs, StepResult
 from runwright.domain.states import RunState, StepState, check_run_transition
 from runwright.errors import Conflict, LeaseLost
 from runwright.store.base import Claim, Lease, LeaseStatus, NewRun, StepOutcome
@@ -24,8 +24,16 @@ from runwright.store.lifecycle import after_terminal, open_count
 from runwright.store.rows import attempt_from_row, evidence_row, result_from_row, run_from_mapping
 from runwright.store.schema import evidence, run_events, runs, step_attempts, step_results
 from runwright.store.sql_runs import insert_runs
+from runwright.store.statements import (
+    CLAIM,
+    RENEW,
+    TAKE_PARENT_SLOT,
+    claim_candidates,
+    fenced_update,
+)
 from runwright.store.types import dumps
 
+_HEAD_KEYS = frozenset({"event_seq", "last_event_hash", "updated_at"})
 _INSERT_ATTEMPT = step_attempts.insert()
 _INSERT_RESULT = step_results.insert()
 _INSERT_EVIDENCE = evidence.insert()
@@ -33,43 +41,66 @@ _CLAIM_BATCH = 5
 
 
 def advance(
-    conn: Connection, lease: Lease, events: list[NewEvent], now: datetime, **values: Any
-) -> None:
-    """Append events and update the leased run in one fenced UPDATE (optimistic on the head)."""
+    conn: Connection,
+    lease: Lease,
+    events: list[NewEvent],
+    now: datetime,
+    *,
+    values: dict[str, Any] | None = None,
+    deltas: dict[str, int] | None = None,
+    returning: tuple[str, ...] = (),
+) -> Row[Any] | None:
+    """Append events and update the leased run in one fenced UPDATE.
+
+    Optimistic on the chain head the lease remembers; if another writer appended meanwhile
+    (a cancel request, say) the head is re-read under lock and the events are re-chained. A
+    lease that is no longer ours raises LeaseLost and nothing is written.
+    """
+    values = values or {}
+    deltas = deltas or {}
+    keys = frozenset(values) | _HEAD_KEYS
     rows, head = build_events(
         lease.run_id, ChainHead(lease.event_seq, lease.last_event_hash), events, now
     )
-    fenced = (
-        runs.c.run_id == lease.run_id,
-        runs.c.lease_owner == lease.worker_id,
-        runs.c.attempt == lease.attempt,
-    )
-    res = conn.execute(
-        runs.update()
-        .where(*fenced, runs.c.event_seq == lease.event_seq)
-        .values(event_seq=head.seq, last_event_hash=head.hash, updated_at=now, **values)
-    )
-    if res.rowcount != 1:
-        row = conn.execute(
+    params: dict[str, Any] = {
+        "b_run": lease.run_id,
+        "b_owner": lease.worker_id,
+        "b_attempt": lease.attempt,
+        "b_seq": lease.event_seq,
+        "v_event_seq": head.seq,
+        "v_last_event_hash": head.hash,
+        "v_updated_at": now,
+    }
+    params.update({f"v_{k}": v for k, v in values.items()})
+    params.update({f"d_{k}": v for k, v in deltas.items()})
+    stmt = fenced_update(keys, frozenset(deltas), check_seq=True, returning=returning)
+    res = conn.execute(stmt, params)
+    row = res.first() if returning else None
+    if (row is None) if returning else (res.rowcount != 1):
+        current = conn.execute(
             select(runs.c.lease_owner, runs.c.attempt, runs.c.event_seq, runs.c.last_event_hash)
             .where(runs.c.run_id == lease.run_id)
             .with_for_update()
         ).first()
-        if row is None or row.lease_owner != lease.worker_id or row.attempt != lease.attempt:
+        if (
+            current is None
+            or current.lease_owner != lease.worker_id
+            or current.attempt != lease.attempt
+        ):
             raise LeaseLost(
                 f"worker {lease.worker_id} lost its lease on run {lease.run_id}",
                 run_id=lease.run_id,
             )
-        head0 = ChainHead(row.event_seq, row.last_event_hash or GENESIS_HASH)
+        head0 = ChainHead(current.event_seq, current.last_event_hash or GENESIS_HASH)
         rows, head = build_events(lease.run_id, head0, events, now)
-        conn.execute(
-            runs.update()
-            .where(*fenced)
-            .values(event_seq=head.seq, last_event_hash=head.hash, updated_at=now, **values)
-        )
+        params.update(v_event_seq=head.seq, v_last_event_hash=head.hash)
+        stmt = fenced_update(keys, frozenset(deltas), check_seq=False, returning=returning)
+        res = conn.execute(stmt, params)
+        row = res.first() if returning else None
     if rows:
         conn.execute(INSERT_EVENTS, rows)
     lease.event_seq, lease.last_event_hash = head.seq, head.hash
+    return row
 
 
 def _claim_events(run_state: RunState, started: bool, previous_owner: str | None) -> list[NewEvent]:
@@ -89,106 +120,101 @@ class WorkerOps:
 
     def claim_run(self, worker_id: str, now: datetime, lease_seconds: float) -> Claim | None:
         """Claim the oldest ready run, taking over one whose worker's lease expired."""
-        parent = runs.alias("parent")
-        q = (
-            select(runs, parent.c.max_parallel.label("parent_max_parallel"))
-            .select_from(runs.outerjoin(parent, parent.c.run_id == runs.c.parent_run_id))
-            .where(
-                runs.c.available_at <= now,
-                or_(runs.c.lease_expires_at.is_(None), runs.c.lease_expires_at < now),
-                or_(
-                    parent.c.run_id.is_(None),
-                    parent.c.max_parallel.is_(None),
-                    parent.c.running_children < parent.c.max_parallel,
-                    runs.c.state == RunState.RUNNING.value,
-                ),
-            )
-            .order_by(runs.c.available_at, runs.c.run_id)
-            .limit(_CLAIM_BATCH)
-        )
-        if not self.db.is_sqlite:
-            q = q.with_for_update(skip_locked=True, of=runs)
+        q = claim_candidates(not self.db.is_sqlite, _CLAIM_BATCH)
         expires = now + timedelta(seconds=lease_seconds)
 
         def tx(conn: Connection) -> Claim | None:
-            for row in conn.execute(q).all():
+            for row in conn.execute(q, {"now": now}).all():
                 state = RunState(row.state)
                 if (
                     row.parent_run_id
                     and row.parent_max_parallel is not None
                     and state != RunState.RUNNING
                 ):
-                    slot = conn.execute(
-                        runs.update()
-                        .where(
-                            runs.c.run_id == row.parent_run_id,
-                            runs.c.running_children < runs.c.max_parallel,
-                        )
-                        .values(running_children=runs.c.running_children + 1)
-                    )
+                    slot = conn.execute(TAKE_PARENT_SLOT, {"b_parent": row.parent_run_id})
                     if slot.rowcount != 1:
                         continue
-                previous = row.lease_owner if state == RunState.RUNNING else None
-                events = _claim_events(state, row.started_at is not None, previous)
-                rows, head = build_events(
-                    row.run_id,
-                    ChainHead(row.event_seq, row.last_event_hash or GENESIS_HASH),
-                    events,
-                    now,
-                )
-                attempt = row.attempt + 1
-                deadline = row.deadline_at
-                if deadline is None and row.timeout_seconds:
-                    deadline = now + timedelta(seconds=row.timeout_seconds)
-                values = {
-                    "state": RunState.RUNNING.value,
-                    "state_reason": None,
-                    "attempt": attempt,
-                    "lease_owner": worker_id,
-                    "lease_expires_at": expires,
-                    "started_at": row.started_at or now,
-                    "deadline_at": deadline,
-                    "wake_at": None,
-                    "wait_for": None,
-                    "updated_at": now,
-                    "event_seq": head.seq,
-                    "last_event_hash": head.hash,
-                }
-                conn.execute(runs.update().where(runs.c.run_id == row.run_id).values(**values))
-                conn.execute(INSERT_EVENTS, rows)
-                mapping = dict(row._mapping)
-                mapping.update(values)
-                run = run_from_mapping(mapping)
-                lease = Lease(
-                    run_id=row.run_id,
-                    worker_id=worker_id,
-                    attempt=attempt,
-                    expires_at=expires,
-                    event_seq=head.seq,
-                    last_event_hash=head.hash,
-                    parent_run_id=row.parent_run_id,
-                    step_sequence=row.step_attempts,
-                )
-                return Claim(run=run, lease=lease, took_over_from=previous)
+                return self._take(conn, row, state, worker_id, now, expires)
             return None
 
         return self.db.run(tx)
 
+    def _take(
+        self,
+        conn: Connection,
+        row: Row[Any],
+        state: RunState,
+        worker_id: str,
+        now: datetime,
+        expires: datetime,
+    ) -> Claim:
+        previous = row.lease_owner if state == RunState.RUNNING else None
+        events = _claim_events(state, row.started_at is not None, previous)
+        rows, head = build_events(
+            row.run_id,
+            ChainHead(row.event_seq, row.last_event_hash or GENESIS_HASH),
+            events,
+            now,
+        )
+        attempt = row.attempt + 1
+        deadline = row.deadline_at
+        if deadline is None and row.timeout_seconds:
+            deadline = now + timedelta(seconds=row.timeout_seconds)
+        started = row.started_at or now
+        conn.execute(
+            CLAIM,
+            {
+                "b_run": row.run_id,
+                "v_attempt": attempt,
+                "v_owner": worker_id,
+                "v_expires": expires,
+                "v_started": started,
+                "v_deadline": deadline,
+                "v_now": now,
+                "v_seq": head.seq,
+                "v_hash": head.hash,
+            },
+        )
+        conn.execute(INSERT_EVENTS, rows)
+        mapping = dict(row._mapping)
+        mapping.update(
+            state=RunState.RUNNING.value,
+            state_reason=None,
+            attempt=attempt,
+            lease_owner=worker_id,
+            lease_expires_at=expires,
+            started_at=started,
+            deadline_at=deadline,
+            wake_at=None,
+            wait_for=None,
+            updated_at=now,
+            event_seq=head.seq,
+            last_event_hash=head.hash,
+        )
+        lease = Lease(
+            run_id=row.run_id,
+            worker_id=worker_id,
+            attempt=attempt,
+            expires_at=expires,
+            event_seq=head.seq,
+            last_event_hash=head.hash,
+            parent_run_id=row.parent_run_id,
+            step_sequence=row.step_attempts,
+        )
+        return Claim(run=run_from_mapping(mapping), lease=lease, took_over_from=previous)
+
     def renew_lease(self, lease: Lease, now: datetime, lease_seconds: float) -> LeaseStatus:
         """Extend the lease; report whether it is still held and whether cancel was asked."""
         expires = now + timedelta(seconds=lease_seconds)
+        params = {
+            "b_run": lease.run_id,
+            "b_owner": lease.worker_id,
+            "b_attempt": lease.attempt,
+            "v_expires": expires,
+        }
 
         def tx(conn: Connection) -> LeaseStatus:
-            row = conn.execute(
-                runs.update()
-                .where(
-                    runs.c.run_id == lease.run_id,
-                    runs.c.lease_owner == lease.worker_id,
-                    runs.c.attempt == lease.attempt,
-                )
-                .values(lease_expires_at=expires)
-                .returning(runs.c.cancel_requested)
-            ).first()
+            row = conn.execute(RENEW, params).first()
             if row is None:
                 return LeaseStatus(held=False)
             return LeaseStatus(held=True, cancel_requested=bool(row.cancel_requested))
@@ -256,7 +282,7 @@ class WorkerOps:
         )
 
         def tx(conn: Connection) -> None:
-            advance(conn, lease, [event], now, step_attempts=runs.c.step_attempts + 1)
+            advance(conn, lease, [event], now, deltas={"step_attempts": 1})
             conn.execute(_INSERT_ATTEMPT, _attempt_row(attempt))
 
         self.db.run(tx)
@@ -294,14 +320,10 @@ class WorkerOps:
                     a.step_attempt_id,
                 )
             )
-        values: dict[str, Any] = {}
-        if not outcome.begun:
-            values["step_attempts"] = runs.c.step_attempts + 1
-        if not ok:
-            values["errors"] = runs.c.errors + 1
+        deltas = {"step_attempts": 0 if outcome.begun else 1, "errors": 0 if ok else 1}
 
         def tx(conn: Connection) -> None:
-            advance(conn, lease, events, now, **values)
+            advance(conn, lease, events, now, deltas=deltas)
             if outcome.begun:
                 done = conn.execute(
                     step_attempts.update()
@@ -313,7 +335,7 @@ class WorkerOps:
                         state=a.state.value,
                         ended_at=a.ended_at,
                         failure=_dump_failure(a.failure),
-                        outputs=dumps(a.outputs.model_dump(mode="json"), what="step outputs"),
+                        outputs=_dump_outputs(a.outputs),
                     )
                 )
                 if done.rowcount != 1:
@@ -363,9 +385,10 @@ class WorkerOps:
         )
 
         def tx(conn: Connection) -> None:
-            advance(conn, lease, [event], now, step_attempts=runs.c.step_attempts + 1)
-            conn.execute(_INSERT_ATTEMPT, _attempt_row(attempt))
+            # Children first: lock order is always child rows before the parent's row.
             insert_runs(conn, specs, now)
+            advance(conn, lease, [event], now, deltas={"step_attempts": 1})
+            conn.execute(_INSERT_ATTEMPT, _attempt_row(attempt))
             conn.execute(_INSERT_RESULT, _result_row(memo))
 
         self.db.run(tx)
@@ -396,13 +419,15 @@ class WorkerOps:
                 lease,
                 events,
                 now,
-                state=RunState.WAITING.value,
-                state_reason=reason,
-                available_at=wake_at,
-                wake_at=wake_at,
-                wait_for=dumps(wait_for) if wait_for else None,
-                lease_owner=None,
-                lease_expires_at=None,
+                values={
+                    "state": RunState.WAITING.value,
+                    "state_reason": reason,
+                    "available_at": wake_at,
+                    "wake_at": wake_at,
+                    "wait_for": dumps(wait_for) if wait_for else None,
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                },
             )
             if lease.parent_run_id:
                 _free_slot(conn, lease.parent_run_id)
@@ -436,34 +461,54 @@ class WorkerOps:
         result_text = dumps(result, what="job result") if state == RunState.SUCCEEDED else None
 
         def tx(conn: Connection) -> None:
-            advance(
+            row = advance(
                 conn,
                 lease,
                 [event],
                 now,
-                state=state.value,
-                state_reason=reason,
-                result=result_text,
-                failure=_dump_failure(failure),
-                ended_at=now,
-                available_at=None,
-                wake_at=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                manifest_path=manifest[0] if manifest else None,
-                manifest_sha256=manifest[1] if manifest else None,
+                values={
+                    "state": state.value,
+                    "state_reason": reason,
+                    "result": result_text,
+                    "failure": _dump_failure(failure),
+                    "ended_at": now,
+                    "available_at": None,
+                    "wake_at": None,
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                    "manifest_path": manifest[0] if manifest else None,
+                    "manifest_sha256": manifest[1] if manifest else None,
+                },
+                returning=("parent_run_id", "has_dependents"),
             )
-            after_terminal(conn, lease.run_id, lease.parent_run_id, state, now, was_running=True)
+            assert row is not None
+            after_terminal(
+                conn,
+                lease.run_id,
+                row.parent_run_id,
+                state,
+                now,
+                was_running=True,
+                has_dependents=bool(row.has_dependents),
+            )
 
         self.db.run(tx)
         return self.get_run(lease.run_id)
+
+    def append_leased_event(
+        self, lease: Lease, kind: EventKind, payload: dict[str, Any], now: datetime
+    ) -> None:
+        """Append one event to a run this worker holds."""
+        self.db.run(lambda conn: advance(conn, lease, [NewEvent(kind, payload)], now))
 
     def release_run(self, lease: Lease, now: datetime) -> None:
         """Give the lease back at a step boundary (graceful stop); another worker continues."""
         event = NewEvent(EventKind.NOTE, {"message": f"worker {lease.worker_id} released the run"})
 
         def tx(conn: Connection) -> None:
-            advance(conn, lease, [event], now, lease_owner=None, lease_expires_at=None)
+            advance(
+                conn, lease, [event], now, values={"lease_owner": None, "lease_expires_at": None}
+            )
 
         self.db.run(tx)
 
@@ -474,6 +519,16 @@ def _free_slot(conn: Connection, parent_id: str) -> None:
         .where(runs.c.run_id == parent_id, runs.c.max_parallel.is_not(None))
         .values(running_children=runs.c.running_children - 1)
     )
+
+
+_EMPTY_OUTPUTS = StepOutputs()
+_EMPTY_OUTPUTS_JSON = dumps(_EMPTY_OUTPUTS.model_dump(mode="json"))
+
+
+def _dump_outputs(outputs: StepOutputs) -> str:
+    if outputs == _EMPTY_OUTPUTS:
+        return _EMPTY_OUTPUTS_JSON
+    return dumps(outputs.model_dump(mode="json"), what="step outputs")
 
 
 def _dump_failure(failure: Failure | None) -> str | None:
@@ -497,7 +552,7 @@ def _attempt_row(a: StepAttempt) -> dict[str, Any]:
         "tool_run_id": a.tool_run_id,
         "execution_request_id": a.execution_request_id,
         "prompt_id": a.prompt_id,
-        "outputs": dumps(a.outputs.model_dump(mode="json"), what="step outputs"),
+        "outputs": _dump_outputs(a.outputs),
     }
 
 
