@@ -11,17 +11,22 @@ See bench/README.md for the definitions, the durability settings and how DBOS is
 from __future__ import annotations
 
 import argparse
+import atexit
+import hashlib
+import importlib
 import os
 import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -35,11 +40,10 @@ from rich.console import Console  # noqa: E402
 import dbos_side  # noqa: E402
 import rawlimit  # noqa: E402
 import report  # noqa: E402
-import runwright  # noqa: E402
-import runwright_side  # noqa: E402
 from dbkinds import DEFAULT_PG_URL, PostgresKind, SqliteKind, scratch_root  # noqa: E402
 
 RESULTS_DIR = BENCH_DIR / "results"
+SRC_PACKAGE = BENCH_DIR.parent / "src" / "runwright"
 WORKLOADS = ("w1", "w2", "w3")
 TABLE_WIDTH = 140  # when printing to a pipe or a file, where rich would otherwise use 80
 
@@ -100,6 +104,33 @@ def _attempt(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def load_runwright(snapshot: bool) -> tuple[ModuleType, dict[str, Any]]:
+    """Import runwright (and the runwright side of the benchmark), from a snapshot by default.
+
+    The benchmark runs for minutes; a snapshot of ``src/runwright`` taken at start-up keeps an
+    edit made meanwhile (code, or a migration read from disk later) from mixing two versions
+    in one run. The snapshot's digest is recorded so the numbers can be tied to the code.
+    """
+    info: dict[str, Any] = {"snapshot": False}
+    if snapshot and SRC_PACKAGE.is_dir():
+        dest = Path(tempfile.mkdtemp(prefix="runwright-src-"))
+        atexit.register(shutil.rmtree, dest, ignore_errors=True)
+        shutil.copytree(
+            SRC_PACKAGE, dest / "runwright", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        sys.path.insert(0, str(dest))
+        digest = hashlib.sha256()
+        for path in sorted((dest / "runwright").rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(dest)).encode() + b"\0" + path.read_bytes())
+        info = {"snapshot": True, "copied_from": str(SRC_PACKAGE), "sha256": digest.hexdigest()}
+    module = importlib.import_module("runwright_side")
+    runwright = importlib.import_module("runwright")
+    info["imported_from"] = str(Path(runwright.__file__ or "?").parent)
+    info["version"] = runwright.__version__
+    return module, info
+
+
 def _git_commit() -> dict[str, Any]:
     root = BENCH_DIR.parent
     if shutil.which("git") is None:
@@ -113,11 +144,16 @@ def _git_commit() -> dict[str, Any]:
         text=True,
         check=False,
     )
-    return {"commit": head.stdout.strip() or None, "src_dirty": bool(dirty.stdout.strip())}
+    changed = [line[3:] for line in dirty.stdout.splitlines() if line.strip()]
+    return {
+        "commit": head.stdout.strip() or None,
+        "src_dirty": bool(changed),
+        "src_changes": changed,
+    }
 
 
-def machine_info() -> dict[str, Any]:
-    """The machine and library versions the numbers come from."""
+def machine_info(source: dict[str, Any]) -> dict[str, Any]:
+    """The machine, the library versions and the runwright code the numbers come from."""
     import sqlite3
 
     return {
@@ -128,7 +164,7 @@ def machine_info() -> dict[str, Any]:
         "sqlite_version": sqlite3.sqlite_version,
         "psycopg": psycopg.__version__,
         "sqlalchemy": sqlalchemy.__version__,
-        "runwright": runwright.__version__,
+        "runwright": source,
         "git": _git_commit(),
     }
 
@@ -146,26 +182,33 @@ def _progress(
     console.print(f"  [{kind} rep {rep + 1}] {workload} {side:<9} {msg}", markup=True)
 
 
-def run_kind(
-    kind: Any,
-    args: argparse.Namespace,
-    sizes: Sizes,
-    dbos: dbos_side.DbosOptions | None,
-    log: Console,
-) -> dict[str, dict[str, list[dict[str, Any]]]]:
+@dataclass
+class Bench:
+    """What one invocation runs with."""
+
+    args: argparse.Namespace
+    sizes: Sizes
+    rw: ModuleType  # runwright_side, imported from the source snapshot
+    source: dict[str, Any]
+    dbos: dbos_side.DbosOptions | None
+    log: Console
+
+
+def run_kind(kind: Any, bench: Bench) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Every repetition of every workload on one database kind, interleaved per repetition."""
+    sizes, dbos, log = bench.sizes, bench.dbos, bench.log
     reps: dict[str, dict[str, list[dict[str, Any]]]] = {
-        w: {"raw": [], "runwright": [], "dbos": []} for w in args.workloads
+        w: {"raw": [], "runwright": [], "dbos": []} for w in bench.args.workloads
     }
-    for rep in range(args.repeat):
-        for workload in args.workloads:
+    for rep in range(bench.args.repeat):
+        for workload in bench.args.workloads:
             units = int(describe(workload, sizes)["units"])
             with kind.fresh(f"raw{workload}") as target:
                 out = _attempt(lambda t=target, n=units: rawlimit.raw_commits(t, n))
             reps[workload]["raw"].append(out)
             _progress(log, kind.name, rep, workload, "raw", out)
             with kind.fresh(f"rw{workload}") as target:
-                out = _attempt(lambda t=target, w=workload: runwright_side.measure(t, w, sizes))
+                out = _attempt(lambda t=target, w=workload: bench.rw.measure(t, w, sizes))
             reps[workload]["runwright"].append(out)
             _progress(log, kind.name, rep, workload, "runwright", out)
             if dbos is None:
@@ -188,14 +231,9 @@ def _durability(reps: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, A
     return found
 
 
-def bench_kind(
-    name: str,
-    args: argparse.Namespace,
-    sizes: Sizes,
-    dbos: dbos_side.DbosOptions | None,
-    console: Console,
-) -> dict[str, Any]:
+def bench_kind(name: str, bench: Bench) -> dict[str, Any]:
     """Run one database kind and build its results document."""
+    args, sizes, dbos = bench.args, bench.sizes, bench.dbos
     started = datetime.now(UTC)
     root = scratch_root(args.workdir)
     kind: SqliteKind | PostgresKind
@@ -204,12 +242,12 @@ def bench_kind(
         "dbkind": name,
         "timestamp": started.isoformat(timespec="seconds"),
         "command": [Path(sys.executable).name, *sys.argv],
-        "machine": machine_info(),
+        "machine": machine_info(bench.source),
         "config": {
             "repeat": args.repeat,
             "quick": args.quick,
             "sizes": asdict(sizes),
-            "runwright_poll_seconds": runwright_side.POLL_SECONDS,
+            "runwright_poll_seconds": bench.rw.POLL_SECONDS,
             "dbos": dbos.describe() if dbos else "skipped",
         },
     }
@@ -223,7 +261,7 @@ def bench_kind(
         return results
     t0 = time.perf_counter()
     try:
-        reps = run_kind(kind, args, sizes, dbos, console)
+        reps = run_kind(kind, bench)
     finally:
         kind.close()
         shutil.rmtree(root, ignore_errors=True)
@@ -293,6 +331,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="batch",
         help="W2 DBOS enqueue: one transaction (batch) or one per workflow",
     )
+    parser.add_argument(
+        "--no-src-snapshot",
+        action="store_true",
+        help="import runwright from src/ directly instead of a snapshot taken at start-up",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -307,7 +350,8 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     console = Console(width=None if sys.stdout.isatty() else TABLE_WIDTH)
     log = Console(stderr=True, width=None if sys.stderr.isatty() else TABLE_WIDTH)
-    sizes = QUICK if args.quick else FULL
+    rw, source = load_runwright(snapshot=not args.no_src_snapshot)
+    log.print(f"runwright {source['version']} from {source['imported_from']}")
     dbos: dbos_side.DbosOptions | None = None
     if not args.skip_dbos:
         python, version = dbos_side.ensure_dbos(args.dbos_spec)
@@ -318,11 +362,19 @@ def main(argv: list[str]) -> int:
             queue_poll=args.dbos_queue_poll,
             enqueue=args.dbos_enqueue,
         )
+    bench = Bench(
+        args=args,
+        sizes=QUICK if args.quick else FULL,
+        rw=rw,
+        source=source,
+        dbos=dbos,
+        log=log,
+    )
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     failed = False
     for name in kinds:
         log.print(f"[bold]{name}[/bold]: {', '.join(args.workloads)} x {args.repeat}")
-        results = bench_kind(name, args, sizes, dbos, log)
+        results = bench_kind(name, bench)
         suffix = "-quick" if args.quick else ""
         path = Path(args.results_dir) / f"core-{name}{suffix}.json"
         report.write_json(path, results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import signal
 import subprocess
@@ -88,6 +89,9 @@ def worker(
     quiet: bool,
 ) -> None:
     """Claim ready runs (with a lease and heartbeats) and execute them. Ctrl-C stops cleanly."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     _import_modules(imports)
     if concurrency > 1:
         argv = [f"--import={m}" for m in imports]

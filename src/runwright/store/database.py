@@ -22,6 +22,7 @@ from runwright.errors import ConfigError, Conflict, StorageError, StoreUnavailab
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+APPLICATION_NAME = "runwright"  # how runwright's connections show up in pg_stat_activity
 _PG_RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 _SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 
@@ -90,12 +91,15 @@ class Database:
                 cur.close()
 
             return engine
+        connect_args: dict[str, Any] = {"connect_timeout": 10}
+        if "application_name" not in self.url.query:
+            connect_args["application_name"] = APPLICATION_NAME
         return create_engine(
             self.url,
             pool_size=pool_size,
             max_overflow=10,
             pool_pre_ping=True,
-            connect_args={"connect_timeout": 10},
+            connect_args=connect_args,
         )
 
     @contextmanager
