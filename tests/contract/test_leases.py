@@ -133,7 +133,8 @@ def test_parked_runs_wake_at_their_time(store: SqlStore) -> None:
     """A run parked until T+10 is not claimable before and is claimable after."""
     run = store.create_run(new_run(), T0)
     lease = claim(store)
-    parked = store.park_run(lease, T0, reason="waiting:retry", wake_at=at(10))
+    store.park_run(lease, T0, reason="waiting:retry", wake_at=at(10))
+    parked = store.get_run(run.run_id)
     assert parked.state is RunState.WAITING
     assert parked.lease_owner is None
     assert store.claim_run("w1", at(9), 30) is None
@@ -147,7 +148,8 @@ def test_finishing_records_result_and_frees_the_run(store: SqlStore) -> None:
     """finish_run stores the result and ends the lease; the run is no longer claimable."""
     run = store.create_run(new_run(), T0)
     lease = claim(store)
-    done = store.finish_run(lease, at(5), state=RunState.SUCCEEDED, result={"ok": True})
+    store.finish_run(lease, at(5), state=RunState.SUCCEEDED, result={"ok": True})
+    done = store.get_run(run.run_id)
     assert done.state is RunState.SUCCEEDED
     assert done.result == {"ok": True}
     assert done.ended_at == at(5)

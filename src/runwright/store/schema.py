@@ -79,7 +79,7 @@ runs = Table(
     Column("event_seq", Integer, nullable=False, default=0),
     Column("last_event_hash", String(64)),
     UniqueConstraint("project_id", "idempotency_key"),
-    Index(None, "available_at"),
+    Index(None, "available_at", "run_id"),
     Index(None, "state", "created_at"),
     Index(None, "parent_run_id"),
     Index(None, "project_id", "created_at"),

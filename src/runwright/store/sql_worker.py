@@ -26,6 +26,7 @@ from runwright.store.schema import evidence, run_events, runs, step_attempts, st
 from runwright.store.sql_runs import insert_runs
 from runwright.store.statements import (
     CLAIM,
+    FULL_RUN,
     RENEW,
     TAKE_PARENT_SLOT,
     claim_candidates,
@@ -37,7 +38,7 @@ _HEAD_KEYS = frozenset({"event_seq", "last_event_hash", "updated_at"})
 _INSERT_ATTEMPT = step_attempts.insert()
 _INSERT_RESULT = step_results.insert()
 _INSERT_EVIDENCE = evidence.insert()
-_CLAIM_BATCH = 5
+_CLAIM_BATCH = 3
 
 
 def advance(
@@ -124,16 +125,17 @@ class WorkerOps:
         expires = now + timedelta(seconds=lease_seconds)
 
         def tx(conn: Connection) -> Claim | None:
-            for row in conn.execute(q, {"now": now}).all():
-                state = RunState(row.state)
+            for cand in conn.execute(q, {"now": now}).all():
+                state = RunState(cand.state)
                 if (
-                    row.parent_run_id
-                    and row.parent_max_parallel is not None
+                    cand.parent_run_id
+                    and cand.parent_max_parallel is not None
                     and state != RunState.RUNNING
                 ):
-                    slot = conn.execute(TAKE_PARENT_SLOT, {"b_parent": row.parent_run_id})
+                    slot = conn.execute(TAKE_PARENT_SLOT, {"b_parent": cand.parent_run_id})
                     if slot.rowcount != 1:
                         continue
+                row = conn.execute(FULL_RUN, {"b_run": cand.run_id}).one()
                 return self._take(conn, row, state, worker_id, now, expires)
             return None
 
@@ -404,7 +406,7 @@ class WorkerOps:
         wait_for: list[str] | None = None,
         payload: dict[str, Any] | None = None,
         extra_events: list[NewEvent] | None = None,
-    ) -> Run:
+    ) -> None:
         """Move a running run to waiting: on a timer, on children, or on a named thing."""
         body = {"from": "running", "to": "waiting", "reason": reason, **(payload or {})}
         if wake_at is not None:
@@ -437,7 +439,6 @@ class WorkerOps:
                 )
 
         self.db.run(tx)
-        return self.get_run(lease.run_id)
 
     def finish_run(
         self,
@@ -449,7 +450,7 @@ class WorkerOps:
         failure: Failure | None = None,
         reason: str | None = None,
         manifest: tuple[str, str] | None = None,
-    ) -> Run:
+    ) -> None:
         """End a running run: succeeded, failed, quarantined or canceled; cascade."""
         check_run_transition(RunState.RUNNING, state, run_id=lease.run_id)
         body: dict[str, Any] = {"from": "running", "to": state.value}
@@ -493,7 +494,6 @@ class WorkerOps:
             )
 
         self.db.run(tx)
-        return self.get_run(lease.run_id)
 
     def append_leased_event(
         self, lease: Lease, kind: EventKind, payload: dict[str, Any], now: datetime

@@ -79,7 +79,9 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_runs_available_at"), ["available_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_runs_available_at_run_id"), ["available_at", "run_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_runs_kind_created_at"), ["kind", "created_at"], unique=False
         )
@@ -237,6 +239,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_runs_project_id_created_at"))
         batch_op.drop_index(batch_op.f("ix_runs_parent_run_id"))
         batch_op.drop_index(batch_op.f("ix_runs_kind_created_at"))
-        batch_op.drop_index(batch_op.f("ix_runs_available_at"))
+        batch_op.drop_index(batch_op.f("ix_runs_available_at_run_id"))
 
     op.drop_table("runs")
