@@ -321,3 +321,26 @@ def test_a_stopping_worker_hands_the_run_back_between_steps(client: Client, tmp_
     _drain(client)
     assert client.get(run.run_id).result == "both"
     assert jobs.lines(str(log)) == ["first", "second"]
+
+
+def test_waiting_on_a_run_that_is_not_a_child_is_refused(client: Client, tmp_path: Path) -> None:
+    """ctx.wait only accepts the run's own children, so a parent can never wait forever."""
+    other = client.start(jobs.sleeper, 1)
+    run = client.start(jobs.waits_on_stranger, other.run_id)
+    client.worker(register=False).run(until_idle=True)
+    r = client.get(run.run_id)
+    assert r.state is RunState.FAILED
+    assert r.failure is not None
+    assert "not a child" in r.failure.message
+
+
+def test_a_worker_can_run_again_after_it_returned(client: Client, tmp_path: Path) -> None:
+    """A worker that drained the queue picks up new work when run again."""
+    worker = client.worker(register=False)
+    first = client.start(jobs.three_steps, str(tmp_path / "a"), str(tmp_path / "none"))
+    worker.run(until_idle=True)
+    second = client.start(jobs.three_steps, str(tmp_path / "b"), str(tmp_path / "none"))
+    worker.run(until_idle=True)
+    assert client.get(first.run_id).state is RunState.SUCCEEDED
+    assert client.get(second.run_id).state is RunState.SUCCEEDED
+    assert worker.stats.claimed == 2

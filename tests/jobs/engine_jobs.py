@@ -247,3 +247,9 @@ def stop_midway(ctx: JobContext, path: str) -> str:
     ctx.step("first", first, idempotent=True)
     ctx.step("second", record, path, "second")
     return "both"
+
+
+@job(name="tests.waits_on_stranger")
+def waits_on_stranger(ctx: JobContext, other_run_id: str) -> object:
+    """Waits on a run that is not its child (not allowed: nothing would wake it)."""
+    return ctx.wait(other_run_id)

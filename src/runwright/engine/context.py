@@ -193,6 +193,12 @@ class JobContext:
         if len(runs) != len(ids):
             missing = set(ids) - {r.run_id for r in runs}
             raise ValidationError(f"wait() names unknown runs: {', '.join(sorted(missing))}")
+        strangers = [r.run_id for r in runs if r.parent_run_id != self.run.run_id]
+        if strangers:
+            raise ValidationError(
+                f"wait() can only wait on this run's children; not a child: {strangers[0]}",
+                hint="start the runs to wait on with ctx.start_children / ctx.start_child",
+            )
         open_ids = [r.run_id for r in runs if r.state not in TERMINAL_RUN_STATES]
         if open_ids:
             raise Suspended(StateReason.WAITING_CHILDREN, wait_for=ids)

@@ -95,7 +95,12 @@ class Worker:
 
     # ---- main loop --------------------------------------------------------------------
     def run(self, *, until_idle: bool = False, max_runs: int | None = None) -> WorkerStats:
-        """Work until stopped; ``until_idle`` returns once nothing is ready to claim."""
+        """Work until stopped; ``until_idle`` returns once nothing is ready to claim.
+
+        A worker can run again after it returned; its stats accumulate across runs.
+        """
+        self._stop.clear()
+        self.interrupter.reset()
         if self._register:
             now = self.clock.now()
             self.store.register_worker(

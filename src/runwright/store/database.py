@@ -98,7 +98,6 @@ class Database:
             self.url,
             pool_size=pool_size,
             max_overflow=10,
-            pool_pre_ping=True,
             connect_args=connect_args,
         )
 

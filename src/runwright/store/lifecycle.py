@@ -107,6 +107,7 @@ def free_slot_and_wake_parent(
             runs.c.state,
             runs.c.state_reason,
             runs.c.wait_for,
+            runs.c.wait_remaining,
             runs.c.max_parallel,
             runs.c.available_at,
         )
@@ -122,9 +123,14 @@ def free_slot_and_wake_parent(
         parent.state == RunState.WAITING.value
         and parent.state_reason == StateReason.WAITING_CHILDREN
         and parent.available_at is None
+        and parent.wait_remaining
+        and child_id in (loads(parent.wait_for) or ())
     ):
-        wait_for = loads(parent.wait_for) or []
-        if child_id in wait_for and open_count(conn, wait_for) == 0:
+        # The parent counted its open children when it parked (under its row lock), so each
+        # awaited child that ends afterwards takes exactly one off; the last one wakes it.
+        remaining = parent.wait_remaining - 1
+        values["wait_remaining"] = remaining
+        if remaining == 0:
             values["available_at"] = now
     if values:
         conn.execute(runs.update().where(runs.c.run_id == parent_id).values(**values))

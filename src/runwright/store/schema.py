@@ -60,6 +60,7 @@ runs = Table(
     Column("pending_deps", Integer, nullable=False, default=0),
     Column("has_dependents", Boolean, nullable=False, default=False),
     Column("wait_for", Text),
+    Column("wait_remaining", Integer),
     Column("idempotency_key", String(300)),
     Column("result", Text),
     Column("failure", Text),

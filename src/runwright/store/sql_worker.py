@@ -433,9 +433,13 @@ class WorkerOps:
             )
             if lease.parent_run_id:
                 _free_slot(conn, lease.parent_run_id)
-            if wait_for and open_count(conn, wait_for) == 0:
+            if wait_for:
+                # Counted after our row is locked: children ending from now on decrement it.
+                remaining = open_count(conn, wait_for)
                 conn.execute(
-                    runs.update().where(runs.c.run_id == lease.run_id).values(available_at=now)
+                    runs.update()
+                    .where(runs.c.run_id == lease.run_id)
+                    .values(wait_remaining=remaining, available_at=None if remaining else now)
                 )
 
         self.db.run(tx)

@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("pending_deps", sa.Integer(), nullable=False),
         sa.Column("has_dependents", sa.Boolean(), nullable=False),
         sa.Column("wait_for", sa.Text(), nullable=True),
+        sa.Column("wait_remaining", sa.Integer(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=300), nullable=True),
         sa.Column("result", sa.Text(), nullable=True),
         sa.Column("failure", sa.Text(), nullable=True),
