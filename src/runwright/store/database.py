@@ -120,11 +120,34 @@ class Database:
         except DBAPIError as exc:
             raise translate(exc) from exc
 
-    def run(self, fn: Callable[[Connection], T], *, write: bool = True, retries: int = 5) -> T:
-        """Run ``fn`` in one transaction, retrying serialization failures and brief outages."""
+    @contextmanager
+    def single_statement(self) -> Iterator[Connection]:
+        """A connection in autocommit mode, for one self-contained (atomic) statement."""
+        try:
+            with self.engine.connect() as raw:
+                yield raw if self.is_sqlite else raw.execution_options(isolation_level="AUTOCOMMIT")
+        except DBAPIError as exc:
+            raise translate(exc) from exc
+
+    def run(
+        self,
+        fn: Callable[[Connection], T],
+        *,
+        write: bool = True,
+        retries: int = 5,
+        single_statement: bool = False,
+    ) -> T:
+        """Run ``fn`` in one transaction, retrying serialization failures and brief outages.
+
+        ``single_statement=True`` runs ``fn`` (which must issue exactly one statement) in
+        autocommit, saving the BEGIN and COMMIT round trips on PostgreSQL.
+        """
         delay = 0.05
         for attempt in range(retries + 1):
             try:
+                if single_statement:
+                    with self.single_statement() as conn:
+                        return fn(conn)
                 with self.transaction(write=write) as conn:
                     return fn(conn)
             except StoreUnavailable:

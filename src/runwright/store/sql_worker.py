@@ -17,6 +17,7 @@ from runwright.domain.failures import Failure
 from runwright.domain.runs import Run, StepAttempt, StepOutputs, StepResult
 from runwright.domain.states import RunState, StepState, check_run_transition
 from runwright.errors import Conflict, LeaseLost
+from runwright.store import pg_fast
 from runwright.store.base import Claim, Lease, LeaseStatus, NewRun, StepOutcome
 from runwright.store.chain import INSERT_EVENTS, ChainHead, NewEvent, build_events
 from runwright.store.database import Database
@@ -323,6 +324,12 @@ class WorkerOps:
                 )
             )
         deltas = {"step_attempts": 0 if outcome.begun else 1, "errors": 0 if ok else 1}
+        if (
+            not self.db.is_sqlite
+            and not outcome.begun
+            and self._record_step_fast(lease, outcome, events, deltas, now)
+        ):
+            return
 
         def tx(conn: Connection) -> None:
             advance(conn, lease, events, now, deltas=deltas)
@@ -352,6 +359,48 @@ class WorkerOps:
                 conn.execute(_INSERT_RESULT, _result_row(outcome.memo))
 
         self.db.run(tx)
+
+    def _record_step_fast(
+        self,
+        lease: Lease,
+        outcome: StepOutcome,
+        events: list[NewEvent],
+        deltas: dict[str, int],
+        now: datetime,
+    ) -> bool:
+        """PostgreSQL: one statement, one round trip; False if the fence did not match."""
+        rows, head = build_events(
+            lease.run_id, ChainHead(lease.event_seq, lease.last_event_hash), events, now
+        )
+        a = _attempt_row(outcome.attempt)
+        memo = _result_row(outcome.memo) if outcome.memo is not None else None
+        params: dict[str, Any] = {
+            "run": lease.run_id,
+            "owner": lease.worker_id,
+            "attempt": lease.attempt,
+            "seq": lease.event_seq,
+            "n_seq": head.seq,
+            "n_hash": head.hash,
+            "now": now,
+            "d_steps": deltas["step_attempts"],
+            "d_errors": deltas["errors"],
+            "events": pg_fast.rows_json(rows),
+            "begun": False,
+            "has_memo": memo is not None,
+            "m_status": memo["status"] if memo else None,
+            "m_result": memo["result"] if memo else None,
+            "m_failure": memo["failure"] if memo else None,
+            "m_completed_at": memo["completed_at"] if memo else None,
+            "evidence": pg_fast.rows_json([evidence_row(e) for e in outcome.evidence]),
+        }
+        params.update({f"a_{k}": v for k, v in a.items() if k not in {"step_attempt_id", "run_id"}})
+        params["a_id"] = a["step_attempt_id"]
+        fenced, _ = self.db.run(
+            lambda conn: pg_fast.record_step(conn, params), single_statement=True
+        )
+        if fenced:
+            lease.event_seq, lease.last_event_hash = head.seq, head.hash
+        return fenced
 
     def start_children(
         self, lease: Lease, step_key: str, specs: list[NewRun], now: datetime
