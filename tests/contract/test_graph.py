@@ -103,3 +103,25 @@ def test_children_started_under_a_step_key_are_memoized(store: SqlStore) -> None
     memo, *_ = store.load_progress(parent)
     assert memo["kids"].result == ids
     assert {r.parent_run_id for r in store.get_runs(ids)} == {parent}
+
+
+def test_finishing_a_run_can_claim_the_next_in_the_same_transaction(store: SqlStore) -> None:
+    """finish_run(claim_next=…) ends the run and leases the worker's next one; a dependent
+    released by that very finish is eligible at once."""
+    from runwright.store.base import ClaimRequest
+
+    a = store.create_run(new_run(), T0)
+    b = store.create_run(new_run(depends_on=(a.run_id,)), T0)
+    lease = claim(store, "w")
+    nxt = store.finish_run(lease, at(1), state=RunState.SUCCEEDED, claim_next=ClaimRequest("w", 30))
+    assert nxt is not None
+    assert nxt.run.run_id == b.run_id
+    assert nxt.lease.worker_id == "w"
+    assert store.get_run(a.run_id).state is RunState.SUCCEEDED
+    assert store.get_run(b.run_id).state is RunState.RUNNING
+    assert (
+        store.finish_run(
+            nxt.lease, at(2), state=RunState.SUCCEEDED, claim_next=ClaimRequest("w", 30)
+        )
+        is None
+    )

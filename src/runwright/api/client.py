@@ -253,7 +253,7 @@ class Client:
                     hint="look at it with `runwright run show`",
                     run_id=run_id,
                 )
-            did = worker.run_once() if worker is not None else False
+            did = worker.run_once(prefetch=False) if worker is not None else False
             if not did:
                 time.sleep(min(self.settings.poll_seconds, 0.2))
 

@@ -32,7 +32,7 @@ from runwright.errors import (
     StorageError,
     ValidationError,
 )
-from runwright.store.base import Claim, Lease, Store
+from runwright.store.base import Claim, ClaimRequest, Lease, Store
 from runwright.store.blobs import BlobStore
 from runwright.store.chain import NewEvent
 
@@ -58,10 +58,18 @@ class Executor:
         self.worker_id = worker_id
         self.interrupter = interrupter
         self.project_root = project_root
+        self._claim_next: ClaimRequest | None = None
+        self.next_claim: Claim | None = None
 
-    def execute(self, claim: Claim) -> RunState | None:
-        """Run the job of ``claim`` until it ends, parks or is handed back; return its state."""
+    def execute(self, claim: Claim, *, claim_next: ClaimRequest | None = None) -> RunState | None:
+        """Run the job of ``claim`` until it ends, parks or is handed back; return its state.
+
+        With ``claim_next``, the transaction that ends or parks the run also claims the
+        worker's next run; it is left in ``next_claim``.
+        """
         run, lease = claim.run, claim.lease
+        self._claim_next = claim_next
+        self.next_claim = None
         try:
             return self._execute(run, lease)
         except (EngineFault, StorageError, LeaseLost) as exc:
@@ -127,7 +135,7 @@ class Executor:
                         exc.payload.get("step_attempt_id"),
                     )
                 )
-            self.store.park_run(
+            self.next_claim = self.store.park_run(
                 lease,
                 now,
                 reason=exc.reason,
@@ -135,6 +143,7 @@ class Executor:
                 wait_for=exc.wait_for,
                 payload=exc.payload,
                 extra_events=extra,
+                claim_next=self._claim_next,
             )
             return RunState.WAITING
         if isinstance(exc, Cancelled):
@@ -170,7 +179,7 @@ class Executor:
         reason: str | None = None,
         manifest: tuple[str, str] | None = None,
     ) -> RunState:
-        self.store.finish_run(
+        self.next_claim = self.store.finish_run(
             lease,
             self.clock.now(),
             state=state,
@@ -178,6 +187,7 @@ class Executor:
             failure=failure,
             reason=reason,
             manifest=manifest,
+            claim_next=self._claim_next,
         )
         return state
 

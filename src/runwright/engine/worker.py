@@ -19,7 +19,7 @@ from runwright.engine.executor import Executor
 from runwright.engine.interrupts import Interrupter
 from runwright.engine.wakeup import Wakeup, wakeup_for
 from runwright.errors import StorageError
-from runwright.store.base import Claim, Lease, Store, WorkerInfo
+from runwright.store.base import Claim, ClaimRequest, Lease, Store, WorkerInfo
 from runwright.store.blobs import BlobStore
 from runwright.version import __version__
 
@@ -76,6 +76,8 @@ class Worker:
         self._wakeup = wakeup
         self._register = register
         self._on_run = on_run
+        self._next: Claim | None = None
+        self._max_runs: int | None = None
 
     # ---- control ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -94,6 +96,17 @@ class Worker:
         return self._stop.is_set()
 
     # ---- main loop --------------------------------------------------------------------
+    def _at_limit(self) -> bool:
+        return self._max_runs is not None and self.stats.claimed >= self._max_runs
+
+    def _release_prefetched(self) -> None:
+        claim, self._next = self._next, None
+        if claim is not None:
+            try:
+                self.store.release_run(claim.lease, self.clock.now())
+            except Exception:  # the lease simply expires if this fails
+                log.warning("could not hand back run %s", claim.run.run_id)
+
     def run(self, *, until_idle: bool = False, max_runs: int | None = None) -> WorkerStats:
         """Work until stopped; ``until_idle`` returns once nothing is ready to claim.
 
@@ -101,6 +114,7 @@ class Worker:
         """
         self._stop.clear()
         self.interrupter.reset()
+        self._max_runs = None if max_runs is None else self.stats.claimed + max_runs
         if self._register:
             now = self.clock.now()
             self.store.register_worker(
@@ -122,7 +136,7 @@ class Worker:
         failures = 0
         try:
             while not self._stop.is_set():
-                if max_runs is not None and self.stats.claimed >= max_runs:
+                if self._at_limit():
                     break
                 try:
                     did_work = self.run_once()
@@ -141,6 +155,7 @@ class Worker:
                 self._wake.clear()
         finally:
             self._stop.set()
+            self._release_prefetched()
             heartbeat.join(timeout=5)
             if self._wakeup is not None:
                 self._wakeup.close()
@@ -151,9 +166,15 @@ class Worker:
                     log.warning("could not record worker %s as stopped", self.worker_id)
         return self.stats
 
-    def run_once(self) -> bool:
-        """Claim and execute one run; False if nothing was ready."""
-        claim = self.store.claim_run(self.worker_id, self.clock.now(), self.lease_seconds)
+    def run_once(self, *, prefetch: bool = True) -> bool:
+        """Claim and execute one run; False if nothing was ready.
+
+        With ``prefetch`` the run's last transaction also claims the next run (kept for the
+        next call), saving a commit per run.
+        """
+        claim, self._next = self._next, None
+        if claim is None:
+            claim = self.store.claim_run(self.worker_id, self.clock.now(), self.lease_seconds)
         if claim is None:
             return False
         self.stats.claimed += 1
@@ -163,8 +184,11 @@ class Worker:
         with self._lease_lock:
             self._lease = claim.lease
         started = time.monotonic()
+        more = prefetch and not self._stop.is_set() and not self._at_limit()
+        ask = ClaimRequest(self.worker_id, self.lease_seconds) if more else None
         try:
-            state = self.executor.execute(claim)
+            state = self.executor.execute(claim, claim_next=ask)
+            self._next = self.executor.next_claim
         finally:
             with self._lease_lock:
                 self._lease = None

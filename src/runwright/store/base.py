@@ -64,6 +64,14 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    """Who wants the next run, and for how long (to claim it with another write)."""
+
+    worker_id: str
+    lease_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class LeaseStatus:
     """What a lease renewal found."""
 
@@ -174,7 +182,8 @@ class Store(Protocol):
         wait_for: list[str] | None = None,
         payload: dict[str, Any] | None = None,
         extra_events: list[NewEvent] | None = None,
-    ) -> None: ...
+        claim_next: ClaimRequest | None = None,
+    ) -> Claim | None: ...
     def resolve_step(
         self, run_id: str, step_key: str, action: str, now: datetime, *, by: str, result: Any = None
     ) -> Run: ...
@@ -188,7 +197,8 @@ class Store(Protocol):
         failure: Failure | None = None,
         reason: str | None = None,
         manifest: tuple[str, str] | None = None,
-    ) -> None: ...
+        claim_next: ClaimRequest | None = None,
+    ) -> Claim | None: ...
     def release_run(self, lease: Lease, now: datetime) -> None: ...
     def append_leased_event(
         self, lease: Lease, kind: EventKind, payload: dict[str, Any], now: datetime

@@ -18,7 +18,7 @@ from runwright.domain.runs import Run, StepAttempt, StepOutputs, StepResult
 from runwright.domain.states import RunState, StepState, check_run_transition
 from runwright.errors import Conflict, LeaseLost
 from runwright.store import pg_fast
-from runwright.store.base import Claim, Lease, LeaseStatus, NewRun, StepOutcome
+from runwright.store.base import Claim, ClaimRequest, Lease, LeaseStatus, NewRun, StepOutcome
 from runwright.store.chain import INSERT_EVENTS, ChainHead, NewEvent, build_events
 from runwright.store.database import Database
 from runwright.store.lifecycle import after_terminal, open_count
@@ -122,25 +122,26 @@ class WorkerOps:
 
     def claim_run(self, worker_id: str, now: datetime, lease_seconds: float) -> Claim | None:
         """Claim the oldest ready run, taking over one whose worker's lease expired."""
+        ask = ClaimRequest(worker_id, lease_seconds)
+        return self.db.run(lambda conn: self._claim_in(conn, ask, now))
+
+    def _claim_in(self, conn: Connection, ask: ClaimRequest, now: datetime) -> Claim | None:
+        """Claim inside the caller's transaction."""
         q = claim_candidates(not self.db.is_sqlite, _CLAIM_BATCH)
-        expires = now + timedelta(seconds=lease_seconds)
-
-        def tx(conn: Connection) -> Claim | None:
-            for cand in conn.execute(q, {"now": now}).all():
-                state = RunState(cand.state)
-                if (
-                    cand.parent_run_id
-                    and cand.parent_max_parallel is not None
-                    and state != RunState.RUNNING
-                ):
-                    slot = conn.execute(TAKE_PARENT_SLOT, {"b_parent": cand.parent_run_id})
-                    if slot.rowcount != 1:
-                        continue
-                row = conn.execute(FULL_RUN, {"b_run": cand.run_id}).one()
-                return self._take(conn, row, state, worker_id, now, expires)
-            return None
-
-        return self.db.run(tx)
+        expires = now + timedelta(seconds=ask.lease_seconds)
+        for cand in conn.execute(q, {"now": now}).all():
+            state = RunState(cand.state)
+            if (
+                cand.parent_run_id
+                and cand.parent_max_parallel is not None
+                and state != RunState.RUNNING
+            ):
+                slot = conn.execute(TAKE_PARENT_SLOT, {"b_parent": cand.parent_run_id})
+                if slot.rowcount != 1:
+                    continue
+            row = conn.execute(FULL_RUN, {"b_run": cand.run_id}).one()
+            return self._take(conn, row, state, ask.worker_id, now, expires)
+        return None
 
     def _take(
         self,
@@ -455,8 +456,12 @@ class WorkerOps:
         wait_for: list[str] | None = None,
         payload: dict[str, Any] | None = None,
         extra_events: list[NewEvent] | None = None,
-    ) -> None:
-        """Move a running run to waiting: on a timer, on children, or on a named thing."""
+        claim_next: ClaimRequest | None = None,
+    ) -> Claim | None:
+        """Move a running run to waiting: on a timer, on children, or on a named thing.
+
+        With ``claim_next`` the worker's next run is claimed in the same transaction.
+        """
         body = {"from": "running", "to": "waiting", "reason": reason, **(payload or {})}
         if wake_at is not None:
             body["wake_at"] = wake_at.isoformat()
@@ -464,7 +469,7 @@ class WorkerOps:
             body["wait_for"] = len(wait_for)
         events = [*(extra_events or []), NewEvent(EventKind.RUN_STATE_CHANGED, body)]
 
-        def tx(conn: Connection) -> None:
+        def tx(conn: Connection) -> Claim | None:
             advance(
                 conn,
                 lease,
@@ -490,8 +495,9 @@ class WorkerOps:
                     .where(runs.c.run_id == lease.run_id)
                     .values(wait_remaining=remaining, available_at=None if remaining else now)
                 )
+            return self._claim_in(conn, claim_next, now) if claim_next else None
 
-        self.db.run(tx)
+        return self.db.run(tx)
 
     def finish_run(
         self,
@@ -503,8 +509,13 @@ class WorkerOps:
         failure: Failure | None = None,
         reason: str | None = None,
         manifest: tuple[str, str] | None = None,
-    ) -> None:
-        """End a running run: succeeded, failed, quarantined or canceled; cascade."""
+        claim_next: ClaimRequest | None = None,
+    ) -> Claim | None:
+        """End a running run: succeeded, failed, quarantined or canceled; cascade.
+
+        With ``claim_next`` the worker's next run is claimed in the same transaction (one
+        commit instead of two, and runs this one released are picked up at once).
+        """
         check_run_transition(RunState.RUNNING, state, run_id=lease.run_id)
         body: dict[str, Any] = {"from": "running", "to": state.value}
         if reason:
@@ -514,7 +525,7 @@ class WorkerOps:
         event = NewEvent(EventKind.RUN_STATE_CHANGED, body)
         result_text = dumps(result, what="job result") if state == RunState.SUCCEEDED else None
 
-        def tx(conn: Connection) -> None:
+        def tx(conn: Connection) -> Claim | None:
             row = advance(
                 conn,
                 lease,
@@ -545,8 +556,9 @@ class WorkerOps:
                 was_running=True,
                 has_dependents=bool(row.has_dependents),
             )
+            return self._claim_in(conn, claim_next, now) if claim_next else None
 
-        self.db.run(tx)
+        return self.db.run(tx)
 
     def append_leased_event(
         self, lease: Lease, kind: EventKind, payload: dict[str, Any], now: datetime
