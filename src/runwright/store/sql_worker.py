@@ -27,7 +27,6 @@ from runwright.store.schema import evidence, run_events, runs, step_attempts, st
 from runwright.store.sql_runs import insert_runs
 from runwright.store.statements import (
     CLAIM,
-    FULL_RUN,
     RENEW,
     TAKE_PARENT_SLOT,
     claim_candidates,
@@ -39,7 +38,7 @@ _HEAD_KEYS = frozenset({"event_seq", "last_event_hash", "updated_at"})
 _INSERT_ATTEMPT = step_attempts.insert()
 _INSERT_RESULT = step_results.insert()
 _INSERT_EVIDENCE = evidence.insert()
-_CLAIM_BATCH = 3
+_CLAIM_BATCH = 2
 
 
 def advance(
@@ -139,8 +138,7 @@ class WorkerOps:
                 slot = conn.execute(TAKE_PARENT_SLOT, {"b_parent": cand.parent_run_id})
                 if slot.rowcount != 1:
                     continue
-            row = conn.execute(FULL_RUN, {"b_run": cand.run_id}).one()
-            return self._take(conn, row, state, ask.worker_id, now, expires)
+            return self._take(conn, cand, state, ask.worker_id, now, expires)
         return None
 
     def _take(

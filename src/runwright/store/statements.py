@@ -52,12 +52,7 @@ def claim_candidates(skip_locked: bool, batch: int) -> Select[tuple[object, ...]
     parent = runs.alias("parent")
     now: Any = bindparam("now")
     q = (
-        select(
-            runs.c.run_id,
-            runs.c.state,
-            runs.c.parent_run_id,
-            parent.c.max_parallel.label("parent_max_parallel"),
-        )
+        select(runs, parent.c.max_parallel.label("parent_max_parallel"))
         .select_from(runs.outerjoin(parent, parent.c.run_id == runs.c.parent_run_id))
         .where(
             runs.c.available_at <= now,
@@ -76,8 +71,6 @@ def claim_candidates(skip_locked: bool, batch: int) -> Select[tuple[object, ...]
         q = q.with_for_update(skip_locked=True, of=runs)
     return q
 
-
-FULL_RUN = select(runs).where(runs.c.run_id == bindparam("b_run"))
 
 TAKE_PARENT_SLOT = (
     runs.update()
