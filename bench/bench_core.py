@@ -111,7 +111,7 @@ def load_runwright(snapshot: bool) -> tuple[ModuleType, dict[str, Any]]:
     edit made meanwhile (code, or a migration read from disk later) from mixing two versions
     in one run. The snapshot's digest is recorded so the numbers can be tied to the code.
     """
-    info: dict[str, Any] = {"snapshot": False}
+    info: dict[str, Any] = {"snapshot": False, "git": _git_commit()}
     if snapshot and SRC_PACKAGE.is_dir():
         dest = Path(tempfile.mkdtemp(prefix="runwright-src-"))
         atexit.register(shutil.rmtree, dest, ignore_errors=True)
@@ -123,7 +123,7 @@ def load_runwright(snapshot: bool) -> tuple[ModuleType, dict[str, Any]]:
         for path in sorted((dest / "runwright").rglob("*")):
             if path.is_file():
                 digest.update(str(path.relative_to(dest)).encode() + b"\0" + path.read_bytes())
-        info = {"snapshot": True, "copied_from": str(SRC_PACKAGE), "sha256": digest.hexdigest()}
+        info.update(snapshot=True, copied_from=str(SRC_PACKAGE), sha256=digest.hexdigest())
     module = importlib.import_module("runwright_side")
     runwright = importlib.import_module("runwright")
     info["imported_from"] = str(Path(runwright.__file__ or "?").parent)
@@ -165,7 +165,7 @@ def machine_info(source: dict[str, Any]) -> dict[str, Any]:
         "psycopg": psycopg.__version__,
         "sqlalchemy": sqlalchemy.__version__,
         "runwright": source,
-        "git": _git_commit(),
+        "git": source["git"],
     }
 
 

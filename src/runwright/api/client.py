@@ -5,8 +5,9 @@ from __future__ import annotations
 import getpass
 import time
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runwright.api.doctor import DoctorReport, diagnose
 from runwright.api.verify import VerifyReport, verify_run
@@ -23,6 +24,12 @@ from runwright.store.base import NewRun, RunFilter, StrandedRun
 from runwright.store.blobs import BlobStore
 from runwright.store.database import Database
 from runwright.store.sql_store import SqlStore, open_store
+
+if TYPE_CHECKING:
+    from runwright.api.ops import OpsClient
+    from runwright.api.patches import PatchesClient
+    from runwright.api.plans import PlansClient
+    from runwright.api.workflows import WorkflowsClient
 
 
 def whoami() -> str:
@@ -58,6 +65,35 @@ class Client:
     def close(self) -> None:
         """Release database connections."""
         self.store.close()
+
+    # ---- the parts --------------------------------------------------------------------
+    @cached_property
+    def ops(self) -> OpsClient:
+        """The execution model: modes, blocks, operators, op runs, debug packets."""
+        from runwright.api.ops import OpsClient
+
+        return OpsClient(self)
+
+    @cached_property
+    def workflows(self) -> WorkflowsClient:
+        """Event workflows: topics, events, inputs, mutations, the scheduler."""
+        from runwright.api.workflows import WorkflowsClient
+
+        return WorkflowsClient(self)
+
+    @cached_property
+    def patches(self) -> PatchesClient:
+        """Patches, the patch ledger, routing and agent tools."""
+        from runwright.api.patches import PatchesClient
+
+        return PatchesClient(self)
+
+    @cached_property
+    def plans(self) -> PlansClient:
+        """Plans: run, status, decisions, the completion contract."""
+        from runwright.api.plans import PlansClient
+
+        return PlansClient(self)
 
     def __enter__(self) -> Client:
         return self

@@ -37,10 +37,15 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None, debug: 
 
 
 def _register() -> None:
-    from runwright.cli import db, demo, doctor, evidence, runs, worker
+    """Add every command group: each module of this package with a ``register(cli)``."""
+    import importlib
+    import pkgutil
 
-    for module in (db, demo, doctor, evidence, runs, worker):
-        module.register(cli)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(cli)
 
 
 _register()

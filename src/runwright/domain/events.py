@@ -58,6 +58,40 @@ class EventKind(StrEnum):
     MUTATION_INDETERMINATE = "mutation_indeterminate"
     RECONCILE_ATTEMPTED = "reconcile_attempted"
     RECONCILE_RESOLVED = "reconcile_resolved"
+    # execution model: blocks, op runs, stop rules, debug packets
+    MODE_SELECTED = "mode_selected"
+    BLOCK_STARTED = "block_started"
+    BLOCK_ENDED = "block_ended"
+    STOP_RULE_FIRED = "stop_rule_fired"
+    TIMEBOX_EXCEEDED = "timebox_exceeded"
+    FAILURE_PATH_TAKEN = "failure_path_taken"
+    DEBUG_PACKET_OPENED = "debug_packet_opened"
+    EVIDENCE_PATTERN_CHECKED = "evidence_pattern_checked"
+    # event workflows
+    TOPIC_EVENT_PUBLISHED = "topic_event_published"
+    TOPIC_EVENTS_RESERVED = "topic_events_reserved"
+    TOPIC_EVENTS_RELEASED = "topic_events_released"
+    TOPIC_EVENTS_CONSUMED = "topic_events_consumed"
+    TOPIC_EVENT_SKIPPED = "topic_event_skipped"
+    INPUT_REGISTERED = "input_registered"
+    HANDLER_PHASE_CHANGED = "handler_phase_changed"
+    MAINTENANCE_STARTED = "maintenance_started"
+    REPAIR_ATTEMPTED = "repair_attempted"
+    # patches and routing
+    PATCH_VERIFIED = "patch_verified"
+    PATCH_COMMITTED = "patch_committed"
+    PATCH_ROLLED_BACK = "patch_rolled_back"
+    PATCH_DROPPED = "patch_dropped"
+    PATCH_STATE_CHANGED = "patch_state_changed"
+    ROUTE_DECIDED = "route_decided"
+    PROMPT_RENDERED = "prompt_rendered"
+    # plans
+    STAGE_STARTED = "stage_started"
+    STAGE_COMPLETE = "stage_complete"
+    STAGE_BLOCKED = "stage_blocked"
+    STAGE_ESCALATED = "stage_escalated"
+    CORRECTION_REQUESTED = "correction_requested"
+    COMPLETION_WRITTEN = "completion_written"
 
 
 UET_EVENT_KINDS = tuple(list(EventKind)[:15])

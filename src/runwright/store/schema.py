@@ -1,4 +1,9 @@
-"""The core tables, declared once with SQLAlchemy Core; migrations must reach exactly this."""
+"""Every table, declared once with SQLAlchemy Core; migrations must reach exactly this.
+
+The core tables are here; each part of the product declares its own in ``tables_<part>.py``
+on the same ``metadata``, imported at the bottom of this module so that ``schema.metadata``
+always holds the whole schema.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +15,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
+from runwright.store.metadata import ID, metadata
 from runwright.store.types import UtcDateTime
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING)
-
-ID = 26  # ULID length
 
 runs = Table(
     "runs",
@@ -180,3 +174,24 @@ workers = Table(
     Column("version", String(40), nullable=False),
     Index(None, "heartbeat_at"),
 )
+
+
+# Each part's tables (imported for their side effect of joining ``metadata``).
+from runwright.store import (  # noqa: E402
+    tables_execmodel,  # noqa: F401
+    tables_patches,  # noqa: F401
+    tables_plans,  # noqa: F401
+    tables_workflows,  # noqa: F401
+)
+
+__all__ = [
+    "ID",
+    "evidence",
+    "metadata",
+    "run_deps",
+    "run_events",
+    "runs",
+    "step_attempts",
+    "step_results",
+    "workers",
+]
