@@ -344,3 +344,20 @@ def test_a_worker_can_run_again_after_it_returned(client: Client, tmp_path: Path
     assert client.get(first.run_id).state is RunState.SUCCEEDED
     assert client.get(second.run_id).state is RunState.SUCCEEDED
     assert worker.stats.claimed == 2
+
+
+def test_tickers_run_between_claims_and_a_failing_one_is_contained(client: Client) -> None:
+    """A worker calls its tickers every loop; one that raises does not stop the worker."""
+    calls: list[str] = []
+
+    def good() -> bool:
+        calls.append("good")
+        return False
+
+    def bad() -> bool:
+        calls.append("bad")
+        raise RuntimeError("broken ticker")
+
+    worker = client.worker(register=False, tickers=[bad, good])
+    worker.run(until_idle=True)
+    assert calls == ["bad", "good"]

@@ -52,6 +52,7 @@ def job(
     name: str | None = None,
     max_parallel: int | None = None,
     timeout: float | None = None,
+    kind: RunKind = RunKind.JOB,
 ) -> Callable[[F], F]: ...
 def job(
     fn: F | None = None,
@@ -60,11 +61,12 @@ def job(
     name: str | None = None,
     max_parallel: int | None = None,
     timeout: float | None = None,
+    kind: RunKind = RunKind.JOB,
 ) -> F | Callable[[F], F]:
     """Register a function ``fn(ctx, *args, **kwargs)`` as a durable job.
 
     ``max_parallel`` bounds how many of its child runs run at once; ``timeout`` bounds the
-    whole run in seconds.
+    whole run in seconds; ``kind`` is what its runs are recorded as (job, operator, consumer…).
     """
 
     def wrap(f: F) -> F:
@@ -77,6 +79,7 @@ def job(
             module=f.__module__,
             max_parallel=max_parallel,
             timeout_seconds=timeout,
+            kind=kind,
         )
         register(jd)
         f.__runwright_job__ = jd  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from runwright.engine import interrupts
 from runwright.engine.clock import Clock, SystemClock
 from runwright.engine.executor import Executor
 from runwright.engine.interrupts import Interrupter
+from runwright.engine.tickers import Ticker, load_tickers, run_tickers
 from runwright.engine.wakeup import Wakeup, wakeup_for
 from runwright.errors import StorageError
 from runwright.store.base import Claim, ClaimRequest, Lease, Store, WorkerInfo
@@ -52,6 +53,7 @@ class Worker:
         wakeup: Wakeup | None = None,
         register: bool = True,
         on_run: Callable[[Claim, RunState | None, float], None] | None = None,
+        tickers: list[Ticker] | None = None,
     ):
         self.store = store
         self.clock = clock or SystemClock()
@@ -78,6 +80,7 @@ class Worker:
         self._on_run = on_run
         self._next: Claim | None = None
         self._max_runs: int | None = None
+        self._tickers = tickers
 
     # ---- control ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -127,6 +130,7 @@ class Worker:
                     version=__version__,
                 )
             )
+        tickers = load_tickers(self) if self._tickers is None else self._tickers
         heartbeat = threading.Thread(
             target=self._heartbeat_loop, name="runwright-heartbeat", daemon=True
         )
@@ -139,7 +143,8 @@ class Worker:
                 if self._at_limit():
                     break
                 try:
-                    did_work = self.run_once()
+                    ticked = run_tickers(tickers)
+                    did_work = self.run_once() or ticked
                     failures = 0
                 except StorageError as exc:
                     failures += 1
