@@ -6,6 +6,7 @@ import signal
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,7 +66,14 @@ def test_a_worker_survives_its_postgres_connections_being_cut(
     real_client = pg_client
     log = tmp_path / "lines"
     run = real_client.start(proc_jobs.appender, str(log), 30, 0.05)
-    worker = start_worker(real_client.settings.home, pg_url, "--quiet", log=tmp_path / "w.log")
+    name = f"runwright-outage-{uuid.uuid4().hex[:8]}"  # only this test's worker is cut off
+    worker_url = make_url(pg_url).update_query_dict({"application_name": name})
+    worker = start_worker(
+        real_client.settings.home,
+        worker_url.render_as_string(hide_password=False),
+        "--quiet",
+        log=tmp_path / "w.log",
+    )
     libpq = (
         make_url(pg_url)
         .set(drivername="postgresql", query={})
@@ -77,7 +85,8 @@ def test_a_worker_survives_its_postgres_connections_being_cut(
             with psycopg.connect(libpq, autocommit=True) as admin:
                 killed = admin.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = 'runwright' AND pid <> pg_backend_pid()"
+                    "WHERE application_name = %s",
+                    (name,),
                 ).fetchone()
             assert killed is not None
             assert killed[0] >= 1
