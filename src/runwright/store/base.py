@@ -114,6 +114,7 @@ class RunFilter:
     project_id: str | None = None
     parent_run_id: str | None = None
     search: str | None = None
+    reason: str | None = None
     before_run_id: str | None = None
     limit: int = 50
 

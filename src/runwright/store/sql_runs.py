@@ -235,6 +235,8 @@ class RunQueries:
             q = q.where(runs.c.parent_run_id == flt.parent_run_id)
         if flt.before_run_id:
             q = q.where(runs.c.run_id < flt.before_run_id)
+        if flt.reason:
+            q = q.where(runs.c.state_reason.startswith(flt.reason, autoescape=True))
         if flt.search:
             like = f"%{flt.search}%"
             q = q.where(
