@@ -75,10 +75,12 @@ runs = Table(
     Column("last_event_hash", String(64)),
     UniqueConstraint("project_id", "idempotency_key"),
     Index(None, "available_at", "run_id"),
-    Index(None, "state", "created_at"),
-    Index(None, "parent_run_id"),
-    Index(None, "project_id", "created_at"),
-    Index(None, "kind", "created_at"),
+    # run ids are ULIDs (time-ordered): listings page by run_id, so indexes end with it
+    Index(None, "state", "run_id"),
+    Index(None, "parent_run_id", "run_id"),
+    Index(None, "project_id", "run_id"),
+    Index(None, "kind", "run_id"),
+    Index(None, "job_name", "run_id"),
 )
 
 run_deps = Table(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, func, select
 
-from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
+from runwright.domain.states import ACTIVE_RUN_STATES, RunState, StateReason
 from runwright.store.base import StrandedRun, WorkerInfo
 from runwright.store.database import Database
 from runwright.store.lifecycle import open_count
@@ -22,7 +22,7 @@ NAMED_WAITS = (
     StateReason.WAITING_HUMAN,
     StateReason.OVER_TIMEBOX,
 )
-_TERMINAL = [s.value for s in TERMINAL_RUN_STATES]
+_ACTIVE = [s.value for s in ACTIVE_RUN_STATES]
 
 
 def _is_named_wait(reason: str | None) -> bool:
@@ -112,7 +112,7 @@ class HealthOps:
                     runs.c.pending_deps,
                     runs.c.wait_for,
                 ).where(
-                    runs.c.state.not_in(_TERMINAL),
+                    runs.c.state.in_(_ACTIVE),
                     ~and_(
                         runs.c.state == RunState.RUNNING.value,
                         runs.c.lease_expires_at >= now,

@@ -83,16 +83,17 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_runs_available_at_run_id"), ["available_at", "run_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_runs_kind_run_id"), ["kind", "run_id"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_runs_kind_created_at"), ["kind", "created_at"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_runs_parent_run_id"), ["parent_run_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_runs_project_id_created_at"), ["project_id", "created_at"], unique=False
+            batch_op.f("ix_runs_job_name_run_id"), ["job_name", "run_id"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_runs_state_created_at"), ["state", "created_at"], unique=False
+            batch_op.f("ix_runs_parent_run_id_run_id"), ["parent_run_id", "run_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_runs_project_id_run_id"), ["project_id", "run_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_runs_state_run_id"), ["state", "run_id"], unique=False)
 
     op.create_table(
         "workers",
@@ -236,10 +237,11 @@ def downgrade() -> None:
 
     op.drop_table("workers")
     with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_runs_state_created_at"))
-        batch_op.drop_index(batch_op.f("ix_runs_project_id_created_at"))
-        batch_op.drop_index(batch_op.f("ix_runs_parent_run_id"))
-        batch_op.drop_index(batch_op.f("ix_runs_kind_created_at"))
+        batch_op.drop_index(batch_op.f("ix_runs_state_run_id"))
+        batch_op.drop_index(batch_op.f("ix_runs_project_id_run_id"))
+        batch_op.drop_index(batch_op.f("ix_runs_parent_run_id_run_id"))
+        batch_op.drop_index(batch_op.f("ix_runs_job_name_run_id"))
+        batch_op.drop_index(batch_op.f("ix_runs_kind_run_id"))
         batch_op.drop_index(batch_op.f("ix_runs_available_at_run_id"))
 
     op.drop_table("runs")
