@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from runwright.domain.states import ACTIVE_RUN_STATES, RunState, StateReason
 from runwright.store.base import StrandedRun, WorkerInfo
@@ -90,8 +90,10 @@ class HealthOps:
             for r in rows
         ]
 
-    def find_stranded(self, now: datetime, *, worker_timeout: float) -> list[StrandedRun]:
-        """Runs that are neither progressing nor waiting on something named."""
+    def find_stranded(
+        self, now: datetime, *, worker_timeout: float, limit: int = 500
+    ) -> list[StrandedRun]:
+        """Runs that are neither progressing nor waiting on something named (oldest first)."""
         alive_since = now - timedelta(seconds=worker_timeout)
 
         def tx(conn: Connection) -> list[StrandedRun]:
@@ -111,13 +113,21 @@ class HealthOps:
                     runs.c.lease_expires_at,
                     runs.c.pending_deps,
                     runs.c.wait_for,
-                ).where(
+                )
+                .where(
                     runs.c.state.in_(_ACTIVE),
                     ~and_(
                         runs.c.state == RunState.RUNNING.value,
                         runs.c.lease_expires_at >= now,
                     ),
+                    # A run with a ready time is progressing as long as some worker is alive;
+                    # only runs without one need a closer look.
+                    runs.c.available_at.is_(None)
+                    if alive
+                    else or_(runs.c.available_at.is_(None), runs.c.available_at <= now),
                 )
+                .order_by(runs.c.run_id)
+                .limit(limit)
             ).all()
             for r in candidates:
                 problem = _diagnose(conn, r, now, has_worker=alive > 0)

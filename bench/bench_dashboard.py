@@ -1,0 +1,268 @@
+"""Dashboard page render times on a big store: 100,000 runs and 1,000,000 events.
+
+Fills a fresh store (SQLite file or PostgreSQL database) with synthetic but well-formed rows in
+bulk, then requests each page through the real app (in-process, Starlette's test client) and
+reports the median and p95 milliseconds per page. Writes bench/results/dashboard-<kind>.json.
+
+    .venv/bin/python bench/bench_dashboard.py --db both [--runs 100000 --events 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import warnings
+
+from sqlalchemy import insert
+
+with warnings.catch_warnings():  # the in-process test client works; its transport is deprecated
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import dbkinds  # noqa: E402
+from runwright import Client, load_settings  # noqa: E402
+from runwright.domain.ids import new_id  # noqa: E402
+from runwright.store.schema import run_events, runs  # noqa: E402
+from runwright.web import create_app  # noqa: E402
+from runwright.web.security import SESSION_COOKIE, session_value  # noqa: E402
+
+TOKEN = "bench"
+STATES = ["succeeded"] * 80 + ["failed"] * 8 + ["canceled"] * 4 + ["waiting"] * 4 + ["pending"] * 4
+JOBS = ["billing.invoice", "nightly.export", "examples.tally", "sync.crm", "agent.patch"]
+KINDS = {
+    "billing.invoice": "job",
+    "nightly.export": "job",
+    "examples.tally": "job",
+    "sync.crm": "consumer",
+    "agent.patch": "patch",
+}
+BATCH = 5_000
+
+
+def _run_row(run_id: str, when: datetime, rng: random.Random, events: int) -> dict[str, Any]:
+    state = rng.choice(STATES)
+    job = rng.choice(JOBS)
+    ended = (
+        when + timedelta(seconds=rng.uniform(0.05, 30))
+        if state in {"succeeded", "failed", "canceled"}
+        else None
+    )
+    return {
+        "run_id": run_id,
+        "project_id": "bench",
+        "phase_id": None,
+        "workstream_id": None,
+        "execution_request_id": None,
+        "kind": KINDS[job],
+        "job_name": job,
+        "job_module": "bench",
+        "state": state,
+        "state_reason": "waiting:timer" if state == "waiting" else None,
+        "origin": '{"trigger_type":"scheduled"}',
+        "step_attempts": 3,
+        "patches_created": 0,
+        "patches_applied": 0,
+        "errors": 1 if state == "failed" else 0,
+        "created_at": when,
+        "started_at": when,
+        "ended_at": ended,
+        "updated_at": ended or when,
+        "args": "[1]",
+        "kwargs": "{}",
+        "parent_run_id": None,
+        "max_parallel": None,
+        "running_children": 0,
+        "pending_deps": 0,
+        "has_dependents": False,
+        "wait_for": None,
+        "wait_remaining": None,
+        "idempotency_key": None,
+        "result": '{"ok":true}' if state == "succeeded" else None,
+        "failure": '{"type":"ValueError","message":"bad row","non_retryable":false,"details":{}}'
+        if state == "failed"
+        else None,
+        "next_pointer": "file the report" if state == "succeeded" else None,
+        "mode_id": None,
+        "block_id": None,
+        "attempt": 1,
+        "available_at": when + timedelta(days=30) if state in {"waiting", "pending"} else None,
+        "wake_at": None,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "cancel_requested": False,
+        "timeout_seconds": None,
+        "deadline_at": None,
+        "manifest_path": None,
+        "manifest_sha256": None,
+        "event_seq": events,
+        "last_event_hash": "f" * 64,
+    }
+
+
+def fill(client: Client, n_runs: int, n_events: int, seed: int = 7) -> dict[str, Any]:
+    """Bulk-insert runs and events; return a few ids to request and the fill time."""
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    per_run = [1] * n_runs
+    for _ in range(n_events - n_runs):
+        per_run[rng.randrange(n_runs)] += 1
+    heavy = 1000
+    per_run[n_runs // 2] = heavy
+    t0 = time.perf_counter()
+    ids: list[str] = []
+    db = client.store.db
+    run_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if run_rows:
+            db.run(lambda conn: conn.execute(insert(runs), run_rows))
+            run_rows.clear()
+        if event_rows:
+            db.run(lambda conn: conn.execute(insert(run_events), event_rows))
+            event_rows.clear()
+
+    for i in range(n_runs):
+        when = start + timedelta(seconds=i * 25)
+        run_id = new_id()
+        ids.append(run_id)
+        run_rows.append(_run_row(run_id, when, rng, per_run[i]))
+        for seq in range(1, per_run[i] + 1):
+            event_rows.append(
+                {
+                    "event_id": new_id(),
+                    "run_id": run_id,
+                    "seq": seq,
+                    "ts": when + timedelta(milliseconds=seq),
+                    "kind": "note" if seq > 1 else "run_created",
+                    "step_attempt_id": None,
+                    "payload": '{"message":"tick"}',
+                    "prev_hash": "0" * 64,
+                    "hash": "f" * 64,
+                }
+            )
+        if len(event_rows) >= BATCH:
+            flush()
+    flush()
+    return {"seconds": time.perf_counter() - t0, "heavy": ids[n_runs // 2], "ids": ids}
+
+
+PAGES = [
+    ("overview", "/"),
+    ("runs: first page", "/runs"),
+    ("runs: state=failed", "/runs?state=failed"),
+    ("runs: job filter", "/runs?job=sync.crm"),
+    ("runs: search", "/runs?search=billing"),
+    ("runs: deep page", "/runs?before={middle}"),
+    ("run page: 1,000 events", "/runs/{heavy}"),
+    ("run page: typical", "/runs/{typical}"),
+    ("runs: live update fragment", "/runs#fragment"),
+]
+
+
+def measure(client: Client, filled: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """Median and p95 milliseconds per page."""
+    app = create_app(client, token=TOKEN)
+    http = TestClient(app)
+    http.cookies.set(SESSION_COOKIE, session_value(TOKEN))
+    ids = filled["ids"]
+    values = {"middle": ids[len(ids) // 2], "heavy": filled["heavy"], "typical": ids[len(ids) // 3]}
+    out: dict[str, Any] = {}
+    for name, template in PAGES:
+        url = template.format(**values)
+        headers = {}
+        if url.endswith("#fragment"):
+            url, headers = url[: -len("#fragment")], {"X-Fragment": "1"}
+        response = http.get(url, headers=headers)
+        assert response.status_code == 200, (url, response.status_code, response.text[:300])
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            http.get(url, headers=headers)
+            times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        out[name] = {
+            "url": template,
+            "median_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[max(int(len(times) * 0.95) - 1, 0)], 2),
+        }
+    return out
+
+
+def run_kind(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Fill and measure one database kind."""
+    root = Path(tempfile.mkdtemp(prefix="rw-dash-"))
+    db_kind: Any = (
+        dbkinds.SqliteKind(root) if kind == "sqlite" else dbkinds.PostgresKind(args.pg_url, root)
+    )
+    try:
+        with db_kind.fresh("dash") as target:
+            settings = load_settings(
+                env={},
+                overrides={
+                    "home": target.workdir / ".runwright",
+                    "database_url": target.runwright_url,
+                },
+            )
+            client = Client.open(settings)
+            try:
+                filled = fill(client, args.runs, args.events)
+                print(
+                    f"{kind}: filled {args.runs:,} runs and {args.events:,} events "
+                    f"in {filled['seconds']:.1f}s",
+                    flush=True,
+                )
+                pages = measure(client, filled, args.repeat)
+            finally:
+                client.close()
+    finally:
+        db_kind.close()
+    return {"fill_seconds": round(filled["seconds"], 1), "pages": pages}
+
+
+def main() -> None:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--pg-url", default=dbkinds.DEFAULT_PG_URL)
+    parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    (HERE / "results").mkdir(exist_ok=True)
+    for kind in kinds:
+        result = run_kind(kind, args)
+        record = {
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "command": " ".join(sys.argv),
+            "machine": {"python": platform.python_version(), "platform": platform.platform()},
+            "store": {"runs": args.runs, "events": args.events, "kind": kind},
+            **result,
+        }
+        path = HERE / "results" / f"dashboard-{kind}.json"
+        path.write_text(json.dumps(record, indent=2) + "\n")
+        print(f"\n{kind}: page render times over {args.repeat} requests (ms)")
+        print(f"  {'page':<30} {'median':>8} {'p95':>8}")
+        for name, r in result["pages"].items():
+            print(f"  {name:<30} {r['median_ms']:>8.1f} {r['p95_ms']:>8.1f}")
+        print(f"results written to {path}")
+
+
+if __name__ == "__main__":
+    main()
