@@ -17,11 +17,10 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import warnings
 
 from sqlalchemy import insert
 
@@ -39,7 +38,7 @@ from runwright.store.schema import run_events, runs  # noqa: E402
 from runwright.web import create_app  # noqa: E402
 from runwright.web.security import SESSION_COOKIE, session_value  # noqa: E402
 
-TOKEN = "bench"
+TOKEN = "bench"  # noqa: S105 - a fixed token for an in-process benchmark
 STATES = ["succeeded"] * 80 + ["failed"] * 8 + ["canceled"] * 4 + ["waiting"] * 4 + ["pending"] * 4
 JOBS = ["billing.invoice", "nightly.export", "examples.tally", "sync.crm", "agent.patch"]
 KINDS = {
