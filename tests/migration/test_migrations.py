@@ -50,8 +50,9 @@ def test_a_schema_newer_than_the_code_is_refused(db_url: str) -> None:
     db = Database(db_url)
     try:
         upgrade(db)
-        with db.transaction() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+        with db.transaction() as conn:  # one row per Alembic branch head: replace them all
+            conn.execute(text("DELETE FROM alembic_version"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('9999_future')"))
         with pytest.raises(SchemaMismatch, match="newer"):
             ensure_schema(db, auto_migrate=True)
     finally:

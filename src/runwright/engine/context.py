@@ -22,7 +22,8 @@ from runwright.engine.registry import job_def
 from runwright.engine.stepper import StepRunner, Suspended
 from runwright.engine.steps import ReconcileResult
 from runwright.errors import StepFailed, ValidationError
-from runwright.store.base import Lease, NewRun
+from runwright.engine.clock import Clock
+from runwright.store.base import Lease, NewRun, Store
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,16 @@ class JobContext:
     def now(self) -> datetime:
         """The engine's clock (use it instead of datetime.now() in job code)."""
         return self._runner.clock.now()
+
+    @property
+    def clock(self) -> Clock:
+        """The engine's clock itself (for code that needs to wait or compute deadlines)."""
+        return self._runner.clock
+
+    @property
+    def store(self) -> Store:
+        """The store this run lives in (for parts of runwright built on the engine)."""
+        return self._runner.store
 
     def step(
         self,

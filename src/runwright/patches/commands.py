@@ -1,0 +1,152 @@
+"""Command templates and running commands: argv only, a timeout, output captured to files.
+
+A template is a list of strings with placeholders ``{name}``. An element that is exactly a
+placeholder whose value is a list (``{files}``) expands to that many arguments; otherwise the
+value is substituted as text. Values are never interpreted by a shell. ``{{``/``}}`` are
+literal braces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from runwright.errors import ConfigError
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+PLACEHOLDERS = (
+    "prompt_file",
+    "prompt",
+    "worktree",
+    "files",
+    "objective",
+    "task_kind",
+    "timeout",
+    "repo",
+    "run_id",
+    "request_id",
+)
+
+
+def expand(template: Sequence[str], values: Mapping[str, str | Sequence[str]]) -> list[str]:
+    """The argv of ``template`` with ``values`` substituted; ConfigError on unknown names."""
+    argv: list[str] = []
+    for element in template:
+        whole = _PLACEHOLDER.fullmatch(element)
+        if whole and whole.group(1):
+            value = _value(values, whole.group(1), element)
+            if isinstance(value, str):
+                argv.append(value)
+            else:
+                argv.extend(str(v) for v in value)
+            continue
+
+        def sub(m: re.Match[str], element: str = element) -> str:
+            if m.group(0) == "{{":
+                return "{"
+            if m.group(0) == "}}":
+                return "}"
+            value = _value(values, m.group(1), element)
+            return value if isinstance(value, str) else " ".join(str(v) for v in value)
+
+        argv.append(_PLACEHOLDER.sub(sub, element))
+    return argv
+
+
+def _value(
+    values: Mapping[str, str | Sequence[str]], name: str, element: str
+) -> str | Sequence[str]:
+    if name not in values:
+        raise ConfigError(
+            f"command template element {element!r} uses unknown placeholder {{{name}}}",
+            hint="known placeholders: " + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS),
+            field="command",
+        )
+    return values[name]
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """How a command ended and where its output is."""
+
+    argv: list[str]
+    exit_code: int | None
+    timed_out: bool
+    seconds: float
+    stdout_path: Path
+    stderr_path: Path
+    missing: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Exited 0 within the timeout."""
+        return self.exit_code == 0 and not self.timed_out
+
+    def describe(self) -> str:
+        """One line: what ran and how it ended."""
+        name = self.argv[0] if self.argv else "?"
+        if self.missing:
+            return f"{name}: command not found"
+        if self.timed_out:
+            return f"{name} timed out after {self.seconds:.0f}s"
+        return f"{name} exited {self.exit_code}"
+
+
+def run_command(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    timeout: float,
+    output_dir: Path,
+    name: str,
+    stdin_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> CommandResult:
+    """Run ``argv`` in ``cwd`` in its own process group; kill the group on timeout.
+
+    stdout and stderr go to ``output_dir/name.stdout`` and ``.stderr``.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = output_dir / f"{name}.stdout", output_dir / f"{name}.stderr"
+    full_env = {**os.environ, **(env or {})}
+    started = time.monotonic()
+    with (
+        out_path.open("wb") as out,
+        err_path.open("wb") as err,
+        stdin_path.open("rb") if stdin_path else open(os.devnull, "rb") as stdin,
+    ):
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                stdin=stdin,
+                stdout=out,
+                stderr=err,
+                env=full_env,
+                start_new_session=True,
+            )
+        except FileNotFoundError:
+            err.write(f"command not found: {argv[0]}\n".encode())
+            return CommandResult(list(argv), None, False, 0.0, out_path, err_path, missing=True)
+        try:
+            code: int | None = proc.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            code, timed_out = None, True
+    return CommandResult(
+        list(argv), code, timed_out, time.monotonic() - started, out_path, err_path
+    )
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
