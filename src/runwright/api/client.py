@@ -264,6 +264,7 @@ class Client:
         options.setdefault("lease_seconds", self.settings.lease_seconds)
         options.setdefault("poll_seconds", self.settings.poll_seconds)
         options.setdefault("clock", self.clock)
+        options.setdefault("settings", self.settings)
         return Worker(
             self.store,
             evidence_dir=self.settings.evidence_dir,

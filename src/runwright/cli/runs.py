@@ -115,22 +115,28 @@ def _run_panel(client: Client, run: Run) -> Panel:
 @pass_app
 def show(app: AppContext, run_id: str, as_json: bool) -> None:
     """Show a run: its record, steps, children and evidence."""
+    from runwright.cli.op import op_run_section, view_json
+
     client = app.client()
+    op_view = client.ops.op_run(run_id) if client.ops.is_op_run(run_id) else None
     run = client.get(run_id)
     steps = client.steps(run_id)
     links = client.evidence(run_id)
     children = client.children(run_id)
     if as_json:
-        print_json(
-            {
-                "run": run,
-                "steps": steps,
-                "evidence": links,
-                "children": [c.run_id for c in children],
-            }
-        )
+        shown = {
+            "run": run,
+            "steps": steps,
+            "evidence": links,
+            "children": [c.run_id for c in children],
+        }
+        if op_view is not None:
+            shown["op_run"] = view_json(op_view)
+        print_json(shown)
         return
     console.print(_run_panel(client, run))
+    if op_view is not None:
+        console.print(*op_run_section(op_view))
     if steps:
         table = Table("#", "step", "try", "state", "took", "tool", "error", title="steps")
         for s in steps:

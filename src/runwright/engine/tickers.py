@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 Ticker = Callable[[], bool]
 
-TICKER_MODULES = ("runwright.workflows.ticker",)
+TICKER_MODULES = ("runwright.workflows.ticker", "runwright.execmodel.ticker")
 
 
 def _exists(module: str) -> bool:

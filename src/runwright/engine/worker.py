@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runwright.config import Settings
 from runwright.domain.ids import new_id
 from runwright.domain.states import RunState
 from runwright.engine import interrupts
@@ -54,6 +55,7 @@ class Worker:
         register: bool = True,
         on_run: Callable[[Claim, RunState | None, float], None] | None = None,
         tickers: list[Ticker] | None = None,
+        settings: Settings | None = None,
     ):
         self.store = store
         self.clock = clock or SystemClock()
@@ -81,6 +83,7 @@ class Worker:
         self._next: Claim | None = None
         self._max_runs: int | None = None
         self._tickers = tickers
+        self.settings = settings
 
     # ---- control ----------------------------------------------------------------------
     def stop(self) -> None:
