@@ -17,12 +17,12 @@ from runwright.domain.failures import Failure
 from runwright.domain.retry import RetryPolicy
 from runwright.domain.runs import Run, StepResult
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
+from runwright.engine.clock import Clock
 from runwright.engine.evidence import EvidenceWriter
 from runwright.engine.registry import job_def
 from runwright.engine.stepper import StepRunner, Suspended
 from runwright.engine.steps import ReconcileResult
 from runwright.errors import StepFailed, ValidationError
-from runwright.engine.clock import Clock
 from runwright.store.base import Lease, NewRun, Store
 
 log = logging.getLogger(__name__)
