@@ -57,13 +57,65 @@ def populated(real_client: Client, tmp_path: Path) -> dict[str, str]:
     time.sleep(0.7)
     c.worker(register=False).run(until_idle=True)
     assert c.get(doubt.run_id).state_reason == StateReason.PAUSED_RECONCILIATION
+    op_run, packet, patch, quarantined = _parts(c, tmp_path)
     return {
         "demo": demo.run_id,
         "dag": dag.run_id,
         "failed": failed.run_id,
         "sleeper": sleeper.run_id,
         "doubt": doubt.run_id,
+        "op_run": op_run,
+        "packet": packet,
+        "patch": patch,
+        "quarantined": quarantined,
     }
+
+
+OPERATOR = """
+op_id: WriteTable
+name: Write a small table
+mode_ids: [PIPELINE]
+steps:
+  - id: write
+    run:
+      - "{python}"
+      - "-c"
+      - >-
+        import pathlib;
+        rows = ['a,b', '1,2', '3,4'];
+        pathlib.Path('table.csv').write_text(chr(10).join(rows) + chr(10))
+    idempotent: true
+acceptance_checks:
+  - id: rows
+    check_type: content_validation
+    probes:
+      - {probe: file, path: table.csv, min_rows: 2}
+timebox_minutes: 2
+next_pointer_rule: "load table.csv into the report ({result})"
+"""
+
+
+def _parts(c: Client, root: Path) -> tuple[str, str, str, str]:
+    """An operator run, a debug packet and two patches (one quarantined), all real."""
+    from patches_support import init_repo, make_diff
+
+    ops = root / "ops"
+    ops.mkdir()
+    (ops / "write_table.yaml").write_text(OPERATOR)
+    views = c.ops.run_operator(c.ops.operator("WriteTable", ops).operator)
+    op_run = views[-1].run.run_id
+    c.ops.set_next_pointer(op_run, c.ops.suggested_next_pointer(op_run) or "load the table")
+    packet = c.ops.new_packet("export drops the last row", context="seen after the CSV change")
+    # The test's SQLite file and logs live in this folder: keep them out of git's reach.
+    ignore = ".runwright/\nstate.db*\n*.log\n"
+    init_repo(root, {".gitignore": ignore, "calc.py": "def add(a, b):\n    return a - b\n"})
+    good = c.patches.submit(
+        make_diff(root, {"calc.py": "def add(a, b):\n    return a + b\n"}), summary="fix add"
+    )
+    c.patches.validate(good.patch_id)
+    bad = c.patches.submit(make_diff(root, {"notes.txt": "scratch\n"}), summary="stray file")
+    c.patches.quarantine(bad.patch_id, "not part of the task")
+    return op_run, packet.packet_id, good.patch_id, bad.patch_id
 
 
 @pytest.fixture
@@ -177,3 +229,40 @@ def test_pages_need_the_token_and_actions_refuse_cross_site_posts(
         assert http.post(url, data={"csrf": "x"}).status_code == 403
         evil = http.post(url, data={"csrf": "x"}, headers={"Origin": "http://evil.example"})
         assert evil.status_code == 403
+
+
+def test_an_operator_run_shows_its_checks_and_whether_it_counts(
+    page: Any, site: str, populated: dict[str, str]
+) -> None:
+    """An op run's page shows its PASS/WARN/FAIL checks and that it counts (evidence and a
+    next pointer)."""
+    page.goto(f"{site}/runs/{populated['op_run']}")
+    section = page.locator("[data-testid=op-run]")
+    assert "WriteTable" in section.inner_text()
+    assert "rows" in section.inner_text()
+    assert "PASS" in section.inner_text()
+    assert page.locator("[data-testid=counts]").inner_text().startswith("counts")
+
+
+def test_the_patch_ledger_lists_patches_and_renders_a_diff(
+    page: Any, site: str, populated: dict[str, str]
+) -> None:
+    """The ledger filters by state; a patch page shows validation, history and the diff."""
+    page.goto(f"{site}/patches?state=quarantined")
+    table = page.locator("[data-testid=patches-table]")
+    assert "stray file" in table.inner_text()
+    assert "fix add" not in table.inner_text()
+    page.goto(f"{site}/patches/{populated['patch']}")
+    assert "format ✔" in page.locator("[data-testid=validation]").inner_text()
+    assert "validated" in page.locator("[data-testid=patch-history]").inner_text()
+    assert page.locator("[data-testid=diff] .d-add").first.inner_text() == "+    return a + b"
+    assert page.locator("[data-testid=diff] .d-del").first.inner_text() == "-    return a - b"
+
+
+def test_debug_packets_are_listed_and_shown(
+    page: Any, site: str, populated: dict[str, str]
+) -> None:
+    """The debug-packet list links to a packet page showing its symptom."""
+    page.goto(f"{site}/debug")
+    page.click("[data-testid=packets-table] a.mono")
+    assert page.locator("[data-testid=symptom]").inner_text() == "export drops the last row"

@@ -20,6 +20,8 @@ from runwright.web import security
 NAV = (
     ("/", "Overview"),
     ("/runs", "Runs"),
+    ("/patches", "Patches"),
+    ("/debug", "Debug packets"),
 )
 Handler = Callable[[Request], Response]
 
@@ -70,6 +72,7 @@ class Pages:
 
     def routes(self) -> list[Route]:
         """Every page and action route."""
+        from runwright.web.views_parts import PartViews
         from runwright.web.views_runs import RunViews
 
-        return RunViews(self).routes()
+        return [*RunViews(self).routes(), *PartViews(self).routes()]

@@ -89,6 +89,7 @@ class RunViews:
         links = client.evidence(run_id)
         children = client.children(run_id, limit=200)
         in_doubt = _steps_in_doubt(run, steps)
+        op_view = client.ops.op_run(run_id) if client.ops.is_op_run(run_id) else None
         return self.p.render(
             request,
             "run.html",
@@ -99,6 +100,7 @@ class RunViews:
             links=links,
             children=children,
             in_doubt=in_doubt,
+            op=op_view,
             notice=request.query_params.get("notice"),
             terminal=run.state in TERMINAL_RUN_STATES,
             payload=lambda e: json.dumps(e.payload, indent=1, ensure_ascii=False),
