@@ -20,15 +20,37 @@ from runwright.errors import (
     StepFailed,
 )
 from runwright.version import __version__
+from runwright.workflows.authoring import Workflow
+from runwright.workflows.errors import (
+    AuthError,
+    InternalError,
+    LogicError,
+    PermissionDenied,
+    PhaseViolation,
+    ToolError,
+    TransientError,
+    UncertainError,
+)
+from runwright.workflows.prepared import MutationResult, Prepared
+from runwright.workflows.tools import MutationCall, Reconciliation, Tool, mutation, read
 
 __all__ = [
+    "AuthError",
     "Cancelled",
     "ChildFailed",
     "ChildSpec",
     "Client",
+    "InternalError",
     "JobContext",
+    "LogicError",
+    "MutationCall",
+    "MutationResult",
     "NonRetryableError",
+    "PermissionDenied",
+    "PhaseViolation",
+    "Prepared",
     "ReconcileResult",
+    "Reconciliation",
     "RetryPolicy",
     "Run",
     "RunState",
@@ -36,9 +58,16 @@ __all__ = [
     "Settings",
     "StepFailed",
     "StepState",
+    "Tool",
+    "ToolError",
+    "TransientError",
+    "UncertainError",
+    "Workflow",
     "__version__",
     "attach_evidence",
     "job",
     "load_settings",
+    "mutation",
+    "read",
     "step",
 ]

@@ -19,6 +19,7 @@ from runwright.domain.runs import Run, StepResult
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.engine.clock import Clock
 from runwright.engine.evidence import EvidenceWriter
+from runwright.engine.interrupts import Interrupter
 from runwright.engine.registry import job_def
 from runwright.engine.stepper import StepRunner, Suspended
 from runwright.engine.steps import ReconcileResult
@@ -78,6 +79,16 @@ class JobContext:
     def store(self) -> Store:
         """The store this run lives in (for parts of runwright built on the engine)."""
         return self._runner.store
+
+    @property
+    def lease(self) -> Lease:
+        """This execution's lease: writes fenced by it fail once another worker took over."""
+        return self._lease
+
+    @property
+    def interrupter(self) -> Interrupter:
+        """What stops this run's steps (timeouts, cancel, a lost lease)."""
+        return self._runner.interrupter
 
     def step(
         self,

@@ -167,7 +167,14 @@ class Executor:
             )
         else:
             failure = Failure.from_exception(exc, non_retryable=isinstance(exc, RunwrightError))
-        return self._finish(lease, RunState.FAILED, failure=failure)
+        # An exception may say why in the run's own terms (e.g. a workflow's "failed:logic").
+        reason = getattr(exc, "state_reason", None)
+        return self._finish(
+            lease,
+            RunState.FAILED,
+            failure=failure,
+            reason=reason if isinstance(reason, str) else None,
+        )
 
     def _finish(
         self,

@@ -186,10 +186,10 @@ class Worker:
         if claim is None:
             return False
         self.stats.claimed += 1
-        self.interrupter.reset()
-        if self._stop.is_set():
-            self.interrupter.request(interrupts.STOP)
-        with self._lease_lock:
+        with self._lease_lock:  # a heartbeat about the previous run can no longer reach this one
+            self.interrupter.reset()
+            if self._stop.is_set():
+                self.interrupter.request(interrupts.STOP)
             self._lease = claim.lease
         started = time.monotonic()
         more = prefetch and not self._stop.is_set() and not self._at_limit()
@@ -223,10 +223,14 @@ class Worker:
         try:
             if lease is not None:
                 status = self.store.renew_lease(lease, now, self.lease_seconds)
-                if not status.held:
-                    self.interrupter.request(interrupts.LEASE_LOST)
-                elif status.cancel_requested:
-                    self.interrupter.request(interrupts.CANCEL)
+                with self._lease_lock:
+                    # The run may have ended (and the next begun) while we renewed: the answer
+                    # is about ``lease`` only, never about whatever runs now.
+                    if self._lease is lease:
+                        if not status.held:
+                            self.interrupter.request(interrupts.LEASE_LOST)
+                        elif status.cancel_requested:
+                            self.interrupter.request(interrupts.CANCEL)
             if self._register:
                 self.store.heartbeat_worker(self.worker_id, now, lease.run_id if lease else None)
         except StorageError as exc:

@@ -1,0 +1,250 @@
+"""The inbox: every decision only a person can take, in sections other parts can add to.
+
+Sections here: ``mutations`` (writes whose outcome nobody could establish, with the real call
+parameters and the three actions), ``escalations`` and ``blocked`` workflows, ``stale_inputs``
+(pending longer than ``[workflows] stale_days``, default 7) and ``steps_in_doubt`` (core runs
+paused for reconciliation that are not workflow runs). A later part adds a section by listing a
+module in ``SECTION_MODULES`` that defines ``SECTIONS: dict[str, provider]``, or by calling
+``register_section``; a provider is ``fn(client, options) -> list[InboxItem]``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from runwright.domain.runs import RunKind
+from runwright.domain.states import RunState, StateReason, StepState
+from runwright.domain.workflows.models import InboxAction, InboxItem, Mutation
+from runwright.domain.workflows.mutations import MutationStatus
+from runwright.domain.workflows.topics import STALE_AFTER_DAYS, InputStatus
+from runwright.store.base import RunFilter
+
+if TYPE_CHECKING:
+    from runwright.api.client import Client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InboxOptions:
+    """What the inbox is asked for."""
+
+    now: datetime
+    stale_days: float = STALE_AFTER_DAYS
+    limit: int = 200
+
+
+Provider = Callable[["Client", InboxOptions], list[InboxItem]]
+
+SECTION_MODULES = ("runwright.plans.inbox", "runwright.execmodel.inbox", "runwright.patches.inbox")
+_extra: dict[str, Provider] = {}
+
+
+def register_section(name: str, provider: Provider) -> None:
+    """Add (or replace) an inbox section."""
+    _extra[name] = provider
+
+
+def _mutation_item(client: Client, m: Mutation) -> InboxItem:
+    ws = client.workflows
+    inputs: list[str] = []
+    for ev in ws.store.list_events(reserved_by=m.handler_run_id, limit=20):
+        for input_id in ev.caused_by:
+            try:
+                inputs.append(ws.store.get_input(input_id).title or input_id)
+            except Exception:  # an input is only context here
+                inputs.append(input_id)
+    what = m.ui_title or f"{m.tool_namespace}.{m.tool_method}"
+    cmd = f"runwright mutation resolve {m.mutation_id}"
+    actions = []
+    if m.can_reconcile:
+        actions.append(InboxAction(name="Try again", command=f"{cmd} --try-again"))
+    actions += [
+        InboxAction(name="It didn't happen", command=f"{cmd} --did-not-happen"),
+        InboxAction(name="Skip", command=f"{cmd} --skip"),
+    ]
+    detail = f"input: {', '.join(dict.fromkeys(inputs)) or '-'}; why unknown: {m.error or '-'}"
+    if not m.can_reconcile:
+        detail += "; the tool cannot verify it"
+    return InboxItem(
+        section="mutations",
+        item_id=m.mutation_id,
+        title=f"Could not confirm {what}",
+        detail=detail,
+        workflow=m.workflow,
+        run_id=m.handler_run_id,
+        created_at=m.created_at,
+        params={
+            "tool": f"{m.tool_namespace}.{m.tool_method}",
+            "params": m.params,
+            "idempotency_key": m.idempotency_key,
+            "reconcile_attempts": m.reconcile_attempts,
+        },
+        actions=actions,
+    )
+
+
+def mutations_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
+    """Indeterminate mutations."""
+    rows = client.workflows.mutations(
+        statuses=(MutationStatus.INDETERMINATE.value,), limit=opts.limit
+    )
+    return [_mutation_item(client, m) for m in rows]
+
+
+def workflows_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
+    """Escalated, blocked, or waiting-for-a-fix workflows."""
+    items = []
+    for wf in client.workflows.list_workflows():
+        resume = InboxAction(name="Resume", command=f"runwright workflow resume {wf.name}")
+        redeploy = InboxAction(
+            name="Redeploy after fixing", command=f"runwright workflow deploy {wf.ref}"
+        )
+        if wf.error and wf.error_kind != "reconciliation":
+            section = "escalations" if wf.error_kind == "escalated" else "blocked"
+            items.append(
+                InboxItem(
+                    section=section,
+                    item_id=wf.name,
+                    title=f"Workflow {wf.name} "
+                    + ("escalated" if section == "escalations" else "is blocked"),
+                    detail=wf.error,
+                    workflow=wf.name,
+                    run_id=wf.error_run_id,
+                    created_at=wf.updated_at,
+                    actions=[redeploy, resume] if section == "escalations" else [resume],
+                )
+            )
+        elif wf.maintenance and wf.label != "Running":
+            items.append(
+                InboxItem(
+                    section="escalations",
+                    item_id=wf.name,
+                    title=f"Workflow {wf.name} needs a fix "
+                    f"(logic failure {wf.maintenance_fix_count})",
+                    detail="no repair command is configured; fix the code and redeploy",
+                    workflow=wf.name,
+                    run_id=wf.pending_retry_run_id,
+                    created_at=wf.updated_at,
+                    actions=[redeploy, resume],
+                )
+            )
+    return items
+
+
+def stale_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
+    """Inputs pending for more than ``stale_days``."""
+    cutoff = opts.now - timedelta(days=opts.stale_days)
+    found = client.workflows.inputs(statuses=(InputStatus.PENDING.value,), limit=opts.limit)
+    items = []
+    for item in found:
+        if item.created_at >= cutoff:
+            continue
+        days = int((opts.now - item.created_at).total_seconds() // 86400)
+        items.append(
+            InboxItem(
+                section="stale_inputs",
+                item_id=item.input_id,
+                title=f"{item.title or item.id} pending {days} days",
+                detail=f"{item.source}/{item.type}/{item.id} in workflow {item.workflow}",
+                workflow=item.workflow,
+                created_at=item.created_at,
+                params={"events": item.events},
+                actions=[
+                    InboxAction(
+                        name="Investigate", command=f"runwright input show {item.input_id}"
+                    ),
+                    InboxAction(name="Skip", command=f"runwright input skip {item.input_id}"),
+                ],
+            )
+        )
+    return items
+
+
+def steps_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
+    """Core runs (not workflow runs) waiting for a decision on a step in doubt."""
+    items = []
+    waiting = client.list_runs(RunFilter(states=(RunState.WAITING.value,), limit=opts.limit))
+    for run in waiting:
+        reason = run.state_reason or ""
+        if not reason.startswith(StateReason.PAUSED_RECONCILIATION):
+            continue
+        if run.kind in {RunKind.PRODUCER, RunKind.CONSUMER}:
+            continue
+        for attempt in client.steps(run.run_id):
+            if attempt.state is not StepState.RUNNING:
+                continue
+            cmd = f"runwright run resolve {run.run_id} {attempt.step_key}"
+            items.append(
+                InboxItem(
+                    section="steps_in_doubt",
+                    item_id=f"{run.run_id}:{attempt.step_key}",
+                    title=f"Step {attempt.step_key!r} of {run.job_name}: outcome unknown",
+                    detail=f"started {attempt.started_at.isoformat(timespec='seconds')} "
+                    f"by {attempt.worker_id or '?'}",
+                    run_id=run.run_id,
+                    created_at=attempt.started_at,
+                    params={"tool_id": attempt.tool_id, "args": run.args[:5]},
+                    actions=[
+                        InboxAction(name="Run it again", command=f"{cmd} --rerun"),
+                        InboxAction(name="It happened", command=f"{cmd} --mark-done --result JSON"),
+                        InboxAction(name="Fail it", command=f"{cmd} --fail"),
+                    ],
+                )
+            )
+    return items
+
+
+BUILTIN: dict[str, Provider] = {
+    "mutations": mutations_section,
+    "workflows": workflows_section,
+    "stale_inputs": stale_section,
+    "steps_in_doubt": steps_section,
+}
+
+
+def providers() -> dict[str, Provider]:
+    """Every section provider: built in, from other parts, and registered."""
+    found = dict(BUILTIN)
+    for name in SECTION_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+        except ModuleNotFoundError:
+            continue
+        found.update(getattr(importlib.import_module(name), "SECTIONS", {}))
+    found.update(_extra)
+    return found
+
+
+class Inbox:
+    """Collects the inbox for the CLI and the dashboard."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def options(self, stale_days: float | None = None) -> InboxOptions:
+        """Options from the arguments and ``[workflows] stale_days``."""
+        if stale_days is None:
+            conf = self.client.settings.file.get("workflows") or {}
+            stale_days = float(conf.get("stale_days", STALE_AFTER_DAYS))
+        return InboxOptions(now=self.client.clock.now(), stale_days=stale_days)
+
+    def items(self, *, stale_days: float | None = None) -> list[InboxItem]:
+        """Every item, section by section, oldest first within a section."""
+        opts = self.options(stale_days)
+        out: list[InboxItem] = []
+        for name, provider in providers().items():
+            try:
+                found = provider(self.client, opts)
+            except Exception:
+                log.exception("inbox section %s failed", name)
+                continue
+            out.extend(sorted(found, key=lambda i: i.created_at))
+        return out
