@@ -361,3 +361,45 @@ def test_tickers_run_between_claims_and_a_failing_one_is_contained(client: Clien
     worker = client.worker(register=False, tickers=[bad, good])
     worker.run(until_idle=True)
     assert calls == ["bad", "good"]
+
+
+def test_a_late_heartbeat_answer_never_reaches_the_next_run(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If a run ends (and the next begins) while its lease renewal is in flight, the
+    renewal's 'lease lost' answer is dropped instead of interrupting the new run."""
+    from runwright.store.base import Lease, LeaseStatus
+
+    worker = client.worker(register=False)
+    now = client.clock.now()
+    first = Lease(
+        run_id="A" * 26,
+        worker_id=worker.worker_id,
+        attempt=1,
+        expires_at=now,
+        event_seq=1,
+        last_event_hash="0" * 64,
+    )
+    second = Lease(
+        run_id="B" * 26,
+        worker_id=worker.worker_id,
+        attempt=1,
+        expires_at=now,
+        event_seq=1,
+        last_event_hash="0" * 64,
+    )
+
+    def renew(lease: Lease, at: object, seconds: float) -> LeaseStatus:
+        worker._lease = second  # the main thread moved on meanwhile
+        return LeaseStatus(held=False)
+
+    monkeypatch.setattr(worker.store, "renew_lease", renew)
+    worker._lease = first
+    worker.heartbeat()
+    assert worker.interrupter.requested is None
+    worker._lease = first
+    monkeypatch.setattr(
+        worker.store, "renew_lease", lambda lease, at, seconds: LeaseStatus(held=False)
+    )
+    worker.heartbeat()
+    assert worker.interrupter.requested == "lease_lost"
