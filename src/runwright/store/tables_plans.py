@@ -1,4 +1,4 @@
-"""Tables of plans (plan runs, gates, escalations, completion).
+"""Tables of plans (plan runs, phase delegations, gate results, escalations).
 
 Declared on the shared ``metadata``; their migrations form the ``plans`` Alembic branch, whose
 first revision has ``down_revision = "0001_core"`` and ``branch_labels = ("plans",)``.
@@ -6,6 +6,79 @@ first revision has ``down_revision = "0001_core"`` and ``branch_labels = ("plans
 
 from __future__ import annotations
 
-from runwright.store.metadata import metadata
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 
-__all__ = ["metadata"]
+from runwright.store.metadata import ID, metadata
+from runwright.store.types import UtcDateTime
+
+plan_runs = Table(
+    "plan_runs",
+    metadata,
+    Column("run_id", String(ID), ForeignKey("runs.run_id"), primary_key=True),
+    Column("plan_id", String(100), nullable=False),
+    Column("project_id", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("plan_path", Text, nullable=False),
+    Column("plan_sha256", String(64), nullable=False),
+    Column("spec", Text, nullable=False),
+    # intake | preflight | tests | implementation | validation | completion
+    Column("stage", String(32), nullable=False),
+    # running | waiting_decision | complete | blocked | escalated
+    Column("status", String(32), nullable=False),
+    Column("acknowledgment", Text),
+    Column("schedule", Text, nullable=False),
+    Column("completion", Text),
+    Column("completion_path", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "project_id", "run_id"),
+    Index(None, "plan_id", "run_id"),
+)
+
+plan_phases = Table(
+    "plan_phases",
+    metadata,
+    Column("run_id", String(ID), ForeignKey("plan_runs.run_id"), primary_key=True),
+    Column("phase_id", String(64), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("gate", String(32), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("child_run_id", String(ID)),
+    # running | committed | failed | skipped
+    Column("status", String(16), nullable=False),
+    Column("correction", Text),
+    Column("outcome", Text),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime),
+)
+
+plan_gates = Table(
+    "plan_gates",
+    metadata,
+    Column("run_id", String(ID), ForeignKey("plan_runs.run_id"), primary_key=True),
+    Column("gate", String(32), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("passed", Boolean, nullable=False),
+    Column("result", Text, nullable=False),
+    Column("evaluated_at", UtcDateTime, nullable=False),
+)
+
+plan_escalations = Table(
+    "plan_escalations",
+    metadata,
+    Column("escalation_id", String(ID), primary_key=True),
+    Column("run_id", String(ID), ForeignKey("plan_runs.run_id"), nullable=False),
+    Column("plan_id", String(100), nullable=False),
+    Column("project_id", String(200), nullable=False),
+    Column("gate", String(32), nullable=False),
+    Column("blocker_class", String(32), nullable=False),
+    # open | answered
+    Column("status", String(16), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("answered_at", UtcDateTime),
+    Index(None, "status", "escalation_id"),
+    Index(None, "run_id", "escalation_id"),
+)
+
+__all__ = ["metadata", "plan_escalations", "plan_gates", "plan_phases", "plan_runs"]
