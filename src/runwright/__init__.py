@@ -4,11 +4,13 @@
 testing helpers; everything else is internal.
 """
 
+from runwright import testing
 from runwright.api.client import Client
 from runwright.config import Settings, load_settings
 from runwright.domain.retry import RetryPolicy
 from runwright.domain.runs import Run
 from runwright.domain.states import RunState, StepState
+from runwright.engine.clock import FakeClock
 from runwright.engine.context import ChildFailed, ChildSpec, JobContext
 from runwright.engine.evidence import attach_evidence
 from runwright.engine.registry import job
@@ -40,6 +42,7 @@ __all__ = [
     "ChildFailed",
     "ChildSpec",
     "Client",
+    "FakeClock",
     "InternalError",
     "JobContext",
     "LogicError",
@@ -70,4 +73,5 @@ __all__ = [
     "mutation",
     "read",
     "step",
+    "testing",
 ]
