@@ -207,3 +207,59 @@ class Escalation(_Record):
     def option(self, option_id: str) -> EscalationOption:
         """Option ``A`` or ``B``."""
         return next(o for o in self.options if o.id == option_id)
+
+
+class PlanStatus(StrEnum):
+    """Where a plan run stands."""
+
+    RUNNING = "running"
+    WAITING_DECISION = "waiting_decision"
+    COMPLETE = "complete"
+    BLOCKED = "blocked"
+    ESCALATED = "escalated"
+
+
+class PhaseStatus(StrEnum):
+    """How one delegation of a phase went."""
+
+    RUNNING = "running"
+    COMMITTED = "committed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class PhaseDelegation(_Record):
+    """One delegation of a phase: the first try (round 0) or correction n."""
+
+    run_id: str
+    phase_id: str
+    round: int = Field(ge=0)
+    gate: str
+    stage: str
+    child_run_id: str | None = None
+    status: PhaseStatus
+    correction: CorrectionRequest | None = None
+    outcome: dict[str, object] = Field(default_factory=dict)
+    started_at: datetime
+    ended_at: datetime | None = None
+
+
+class PlanRunRecord(_Record):
+    """A plan run as stored: its plan, stage, status, acknowledgment and completion."""
+
+    run_id: str
+    plan_id: str
+    project_id: str
+    title: str
+    plan_path: str
+    plan_sha256: str
+    stage: str
+    status: PlanStatus
+    acknowledgment: Acknowledgment | None = None
+    schedule: dict[str, object] = Field(
+        default_factory=dict, description="stage → its batches and serialization reasons"
+    )
+    completion: dict[str, object] | None = None
+    completion_path: str | None = None
+    created_at: datetime
+    updated_at: datetime

@@ -32,6 +32,10 @@ class AgentRunSpec(BaseModel):
     base_commit: str
     auto_commit: bool = False
     approved_by: list[str] = Field(default_factory=list)
+    verify: bool = Field(
+        default=True,
+        description="Verify in the run; false leaves an applied patch for the caller to verify.",
+    )
 
     def attempts(self) -> list[tuple[str, int]]:
         """(tool, attempt) in order: the selected tool, then each fallback, max_attempts each."""

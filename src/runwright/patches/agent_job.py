@@ -71,7 +71,7 @@ def agent_tool(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
     state = ctx.step("validate", steps.validate, patch_id, idempotent=True, retry=LEDGER_RETRY)
     if state == "validated":
         state = ctx.step("apply", steps.apply, patch_id, idempotent=True, retry=LEDGER_RETRY)
-    if state == "applied":
+    if state == "applied" and spec.verify:
         state = ctx.step("verify", steps.verify, patch_id, idempotent=True, retry=LEDGER_RETRY)
     if state == "verified" and spec.auto_commit:
         state = ctx.step("commit", steps.commit, patch_id, idempotent=True, retry=LEDGER_RETRY)

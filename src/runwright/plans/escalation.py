@@ -1,0 +1,118 @@
+"""Building escalation payloads: blocked gate, blocker class, evidence, schedule impact and
+options A/B with the preferred one — routed by class (plan and package defects to tech-lead,
+decisions to the decision owner, implementation defects back from the members)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from runwright.domain.ids import new_id
+from runwright.domain.plan_records import (
+    ROUTED_TO,
+    BlockerClass,
+    Defect,
+    Escalation,
+    EscalationOption,
+    OptionEffect,
+)
+from runwright.domain.plans import GATE_ORDER, PlanSpec
+
+
+def _options(cls: BlockerClass, budget: int) -> tuple[list[EscalationOption], str]:
+    if cls is BlockerClass.IMPLEMENTATION_DEFECT:
+        return [
+            EscalationOption(
+                id="A",
+                summary="grant one more correction round, carrying your guidance "
+                "(`runwright plan decide RUN --option A --note '…'`)",
+                effect=OptionEffect.RETRY,
+            ),
+            EscalationOption(
+                id="B",
+                summary=f"stop: the gate failed after {budget} correction retries; end the "
+                "plan as blocked and send the defects back with the evidence",
+                effect=OptionEffect.BLOCK,
+            ),
+        ], "B"
+    if cls is BlockerClass.DECISION_NEEDED:
+        return [
+            EscalationOption(
+                id="A",
+                summary="accept the open decision(s) / exception(s) for this execution and go on",
+                effect=OptionEffect.ACCEPT,
+            ),
+            EscalationOption(
+                id="B",
+                summary="block until the decision owner closes them upstream",
+                effect=OptionEffect.BLOCK,
+            ),
+        ], "B"
+    return [
+        EscalationOption(
+            id="A",
+            summary="the plan or package has been fixed on disk: check the gate again",
+            effect=OptionEffect.RETRY,
+        ),
+        EscalationOption(
+            id="B",
+            summary="block and return the defects to tech-lead",
+            effect=OptionEffect.BLOCK,
+        ),
+    ], "B"
+
+
+def schedule_impact(plan: PlanSpec, gate: str, rounds: int) -> str:
+    """What waits behind the blocked gate."""
+    order = [g.value for g in GATE_ORDER]
+    later = order[order.index(gate) + 1 :] if gate in order else order
+    blocked = [p.phase_id for p in plan.phases if _waits_on(p.gate_before.value, gate)]
+    used = f" after {rounds} correction round(s)" if rounds else ""
+    gates = ", ".join(later) if later else "completion"
+    return (
+        f"the {gate} gate is blocked{used}; phases {blocked or 'none'} cannot start and the "
+        f"{gates} gate(s) wait; nothing more is delegated until a human answers"
+    )
+
+
+def _waits_on(before: str, gate: str) -> bool:
+    order = [g.value for g in GATE_ORDER]
+    if gate not in order:
+        return True
+    return order.index(before) >= order.index(gate)
+
+
+def build(
+    *,
+    plan: PlanSpec,
+    run_id: str,
+    gate: str,
+    cls: BlockerClass,
+    defects: Sequence[Defect],
+    rounds: int,
+    evidence_refs: Sequence[str],
+    now: datetime,
+) -> Escalation:
+    """The escalation payload for a blocked gate."""
+    options, preferred = _options(cls, plan.retry_budget)
+    refs = sorted({*evidence_refs, *(r for d in defects for r in d.evidence_refs)}) or [
+        f"run:{run_id}"
+    ]
+    first = defects[0].message if defects else f"the {gate} gate is blocked"
+    more = f" (and {len(defects) - 1} more)" if len(defects) > 1 else ""
+    return Escalation(
+        escalation_id=new_id(),
+        run_id=run_id,
+        plan_id=plan.plan_id,
+        blocked_gate=gate,
+        blocker_class=cls,
+        routed_to=ROUTED_TO[cls],
+        summary=f"{first}{more}",
+        defects=list(defects),
+        evidence_refs=refs,
+        schedule_impact=schedule_impact(plan, gate, rounds),
+        options=options,
+        preferred=preferred,
+        round=rounds,
+        raised_at=now,
+    )

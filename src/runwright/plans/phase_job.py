@@ -1,0 +1,247 @@
+"""The durable run of one phase delegation: route → tool in a worktree → patch through the
+ledger → verify → the phase's checks → commit with its ``commit_intent``.
+
+The tool runs as a child agent-tool run (its own memoized steps), which stops at ``applied``;
+this run then verifies the patch (tests parse, for a test phase; the phase's tests pass, for an
+implementation phase), runs the acceptance checks and the proof-artifact check in the patch's
+worktree, and only then commits. A crash anywhere resumes at the first unfinished step; a
+commit already made is found by its trailer and never made twice.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from runwright.domain.execmodel.checks import CheckStatus
+from runwright.domain.patches_ledger import PatchState
+from runwright.domain.plans import PhaseType, PlanPhase, PlanSpec
+from runwright.domain.runs import RunKind
+from runwright.engine.context import ChildFailed, JobContext
+from runwright.engine.evidence import attach_evidence
+from runwright.engine.registry import job
+from runwright.errors import NonRetryableError
+from runwright.execmodel.runtime import RunContext
+from runwright.execmodel.stepping import execute_check
+from runwright.patches.agent import AGENT_JOB
+from runwright.patches.diffs import parse_diff
+from runwright.patches.env import PatchEnv
+from runwright.patches.ledger import PatchLedger
+from runwright.patches.worktrees import patch_worktree_name
+from runwright.plans import delegation
+from runwright.plans.commands import is_test_file, parse_argv, verify_argv
+from runwright.plans.delegation import Delegation, task_units
+from runwright.plans.spec import PHASE_JOB, PhaseRunSpec
+from runwright.plans.workspace import Workspace
+from runwright.store.database import Database
+
+#: A test file's presence check, for tests no parse command covers.
+EXISTS = (
+    "import pathlib, sys; "
+    "sys.exit(0 if all(pathlib.Path(p).is_file() for p in sys.argv[1:]) else 1)"
+)
+
+
+def _database(ctx: JobContext) -> Database:
+    db = getattr(ctx.store, "db", None)
+    if not isinstance(db, Database):  # pragma: no cover - only SQL stores exist
+        raise NonRetryableError("plans need the SQL store")
+    return db
+
+
+class PhaseWork:
+    """The step functions of one phase delegation."""
+
+    def __init__(self, ctx: JobContext, spec: PhaseRunSpec):
+        self.spec = spec
+        self.plan: PlanSpec = spec.plan
+        self.phase: PlanPhase = spec.plan.phase(spec.delegation.phase_id)
+        self.db = _database(ctx)
+        p = spec.project
+        self.env: PatchEnv = delegation.project_env(p.project_id, p.project_root, p.home, ctx.clock)
+        self.ledger = PatchLedger(self.db, self.env)
+        self.workspace = Workspace(self.env, ctx.run_id)
+
+    # ---- prepare and delegate ----------------------------------------------------------
+    def prepare(self, d: dict[str, Any]) -> dict[str, Any]:
+        """Route the delegation and render its prompt: the agent-tool run's argument."""
+        agent, decision = delegation.prepare(
+            self.db, self.env, self.plan, Delegation.model_validate(d)
+        )
+        if agent is None:
+            return {"error": f"route rejected ({decision.rejection_code}): {decision.message}"}
+        return {"spec": agent.model_dump(mode="json"), "tool": decision.selected}
+
+    def failure(self, agent_run_id: str, error: str) -> dict[str, Any]:
+        """Why the tool run failed, with the patch it left (if any)."""
+        patches = self.ledger.find(run_id=agent_run_id, limit=1)
+        out: dict[str, Any] = {"agent_run_id": agent_run_id, "error": error}
+        if patches:
+            rec = patches[0]
+            out.update(patch_id=rec.patch_id, state=rec.entry.state.value)
+            history = rec.entry.state_history
+            if history and history[-1].reason:
+                out["error"] = f"patch {rec.patch_id} {rec.entry.state.value}: {history[-1].reason}"
+        return out
+
+    # ---- judge the patch in its worktree -----------------------------------------------
+    def _files(self, patch_id: str) -> list[str]:
+        diff = self.ledger.get(patch_id).artifact.diff_text
+        return sorted({f.path for f in parse_diff(diff).files if not f.is_deleted})
+
+    def verify(self, patch_id: str) -> dict[str, Any]:
+        """Verify an applied patch: tests parse (test phase) or the phase's tests pass."""
+        record = self.ledger.get(patch_id)
+        files = self._files(patch_id)
+        tests = [f for f in files if is_test_file(self.plan, f)]
+        if record.entry.state is PatchState.APPLIED:
+            if self.phase.phase_type is PhaseType.TEST:
+                if not tests:
+                    record = self.ledger.quarantine(
+                        patch_id,
+                        f"test phase {self.phase.phase_id} wrote no test file "
+                        f"(test_paths: {', '.join(self.plan.test_paths)})",
+                    )
+                    return self._state(record.entry.state.value, files, tests, patch_id)
+                argv = parse_argv(self.plan, tests) or [sys.executable, "-c", EXISTS, *tests]
+            else:
+                argv = verify_argv(self.plan, self.phase, self.spec.delegation.test_files)
+            record = self.ledger.verify(
+                patch_id, test_commands=[argv], timeout_seconds=self.phase.timeout_seconds
+            )
+        return self._state(record.entry.state.value, files, tests, patch_id)
+
+    def _state(
+        self, state: str, files: list[str], tests: list[str], patch_id: str
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {"state": state, "files": files, "test_files": tests}
+        if state not in {"verified", "committed"}:
+            out["error"] = self._why(patch_id)
+        return out
+
+    def _why(self, patch_id: str) -> str:
+        entry = self.ledger.get(patch_id).entry
+        reason = entry.state_history[-1].reason if entry.state_history else None
+        return f"patch {patch_id} {entry.state.value}: {reason or 'no reason recorded'}"
+
+    def checks(self, patch_id: str, run_id: str) -> dict[str, Any]:
+        """The phase's acceptance checks and proof artifact, in the patch's worktree."""
+        tree = self.env.worktrees.path(patch_worktree_name(patch_id))
+        if self.ledger.get(patch_id).entry.state is not PatchState.VERIFIED or not tree.is_dir():
+            return {"checks": {}, "failed": []}
+        results: dict[str, str] = {}
+        failed: list[str] = []
+        p = self.spec.project
+        context = RunContext(
+            op_id=self.phase.phase_id,
+            mode_id="plan",
+            project_id=p.project_id,
+            project_root=str(tree),
+            home=p.home,
+            workdir=str(tree),
+            evidence_dir=str(Path(p.home) / "evidence"),
+        )
+        values = context.values({}, run_id)
+        for check in self.phase.acceptance_checks:
+            raw = check.model_dump(mode="json", by_alias=True, exclude_none=True)
+            result = execute_check(raw, values, context.model_dump(), run_id, {}, None)
+            results[check.id] = result["status"]
+            if result["status"] == CheckStatus.FAIL.value:
+                failed.append(f"check {check.id} FAIL: {result.get('message', '')}".strip())
+        if self.phase.proof_artifact:
+            proof = tree / self.phase.proof_artifact
+            ok = proof.is_file() and proof.resolve().is_relative_to(tree.resolve())
+            results["proof_artifact"] = "PASS" if ok else "FAIL"
+            if ok:
+                attach_evidence(proof, name=self.phase.proof_artifact, label="proof artifact")
+            else:
+                failed.append(f"proof artifact {self.phase.proof_artifact} is missing")
+        if failed:
+            self.ledger.quarantine(patch_id, "; ".join(failed))
+        return {"checks": results, "failed": failed}
+
+    def commit(self, patch_id: str, message: str) -> dict[str, Any]:
+        """Commit a verified patch to the checkout (one commit at a time)."""
+        record = self.ledger.get(patch_id)
+        if record.entry.state is PatchState.VERIFIED:
+            with self.workspace.commit_lock():
+                record = self.ledger.commit(patch_id, message=message)
+        if record.entry.state is not PatchState.COMMITTED:
+            return {"state": record.entry.state.value, "error": self._why(patch_id)}
+        return {"state": "committed", "commit": record.entry.apply.commit_hash}
+
+
+def commit_message(spec: PhaseRunSpec, task_id: str | None) -> str:
+    """The phase's commit intent, marked with the task and the correction round."""
+    d = spec.delegation
+    phase = spec.plan.phase(d.phase_id)
+    text = phase.commit_intent
+    if task_id:
+        text += f" [{task_id}]"
+    if d.round:
+        text += f" (correction {d.round})"
+    return f"{text}\n\nRunwright-Plan: {spec.plan.plan_id} phase {phase.phase_id} round {d.round}"
+
+
+def _summary(spec: PhaseRunSpec, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    failed = [t for t in tasks if t.get("status") != "committed"]
+    return {
+        "phase_id": spec.delegation.phase_id,
+        "round": spec.delegation.round,
+        "status": "failed" if failed or not tasks else "committed",
+        "error": "; ".join(str(t.get("error")) for t in failed) or None,
+        "tasks": tasks,
+        "commits": [t["commit"] for t in tasks if t.get("commit")],
+        "patch_ids": [t["patch_id"] for t in tasks if t.get("patch_id")],
+        "agent_run_ids": [t["agent_run_id"] for t in tasks if t.get("agent_run_id")],
+        "files": sorted({f for t in tasks for f in t.get("files", [])}),
+        "test_files": sorted({f for t in tasks for f in t.get("test_files", [])}),
+        "checks": {k: v for t in tasks for k, v in t.get("checks", {}).items()},
+    }
+
+
+@job(name=PHASE_JOB, kind=RunKind.PLAN_PHASE)
+def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
+    """Delegate one phase (each of its tasks in turn) and commit what passes."""
+    spec = PhaseRunSpec.model_validate(spec_data)
+    work = PhaseWork(ctx, spec)
+    tasks: list[dict[str, Any]] = []
+    for task in task_units(work.phase):
+        tid = task.task_id if task else spec.delegation.phase_id
+        d = spec.delegation.model_copy(update={"task_id": task.task_id if task else None})
+        record: dict[str, Any] = {"task_id": tid, "status": "failed"}
+        tasks.append(record)
+        prepared = ctx.step(f"prepare:{tid}", work.prepare, d.model_dump(mode="json"))
+        if "error" in prepared:
+            record["error"] = prepared["error"]
+            break
+        agent_run = ctx.start_child(f"agent:{tid}", AGENT_JOB, prepared["spec"])
+        record.update(agent_run_id=agent_run, tool=prepared["tool"])
+        try:
+            patch_id = ctx.wait(agent_run)[0]["patch_id"]
+        except ChildFailed as exc:
+            record.update(ctx.step(f"failure:{tid}", work.failure, agent_run, exc.message))
+            break
+        record["patch_id"] = patch_id
+        verified = ctx.step(f"verify:{tid}", work.verify, patch_id)
+        record.update(files=verified["files"], test_files=verified["test_files"])
+        if "error" in verified:
+            record["error"] = verified["error"]
+            break
+        checked = ctx.step(f"checks:{tid}", work.checks, patch_id, ctx.run_id)
+        record["checks"] = checked["checks"]
+        if checked["failed"]:
+            record["error"] = "; ".join(checked["failed"])
+            break
+        committed = ctx.step(
+            f"commit:{tid}",
+            work.commit,
+            patch_id,
+            commit_message(spec, task.task_id if task else None),
+        )
+        if "error" in committed:
+            record["error"] = committed["error"]
+            break
+        record.update(status="committed", commit=committed["commit"])
+    return _summary(spec, tasks)
