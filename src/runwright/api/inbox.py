@@ -6,16 +6,25 @@ parameters and the three actions), ``escalations`` and ``blocked`` workflows, ``
 paused for reconciliation that are not workflow runs). A later part adds a section by listing a
 module in ``SECTION_MODULES`` that defines ``SECTIONS: dict[str, provider]``, or by calling
 ``register_section``; a provider is ``fn(client, options) -> list[InboxItem]``.
+
+How an item's action is carried out (by the dashboard, or any other caller of ``Inbox.act``) is
+registered apart from the item, by section and action name: ``register_action(section, name,
+ItemAction(handler, fields=...))``, or ``ACTIONS: dict[(section, name), ItemAction]`` in a section
+module. A handler is ``fn(client, item_id, values, by) -> message``; ``fields`` describe the
+inputs a person fills in first (an escalation's answer, a step's result). An action nobody
+registered is shown with its command only.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from runwright.domain.runs import RunKind
@@ -23,6 +32,7 @@ from runwright.domain.states import RunState, StateReason, StepState
 from runwright.domain.workflows.models import InboxAction, InboxItem, Mutation
 from runwright.domain.workflows.mutations import MutationStatus
 from runwright.domain.workflows.topics import STALE_AFTER_DAYS, InputStatus
+from runwright.errors import NotFound, ValidationError
 from runwright.store.base import RunFilter
 
 if TYPE_CHECKING:
@@ -141,11 +151,11 @@ def workflows_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
 def stale_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
     """Inputs pending for more than ``stale_days``."""
     cutoff = opts.now - timedelta(days=opts.stale_days)
-    found = client.workflows.inputs(statuses=(InputStatus.PENDING.value,), limit=opts.limit)
+    found = client.workflows.inputs(
+        statuses=(InputStatus.PENDING.value,), created_before=cutoff, limit=opts.limit
+    )
     items = []
     for item in found:
-        if item.created_at >= cutoff:
-            continue
         days = int((opts.now - item.created_at).total_seconds() // 86400)
         items.append(
             InboxItem(
@@ -209,18 +219,141 @@ BUILTIN: dict[str, Provider] = {
 }
 
 
-def providers() -> dict[str, Provider]:
-    """Every section provider: built in, from other parts, and registered."""
-    found = dict(BUILTIN)
+def _section_modules() -> list[ModuleType]:
+    out = []
     for name in SECTION_MODULES:
         try:
             if importlib.util.find_spec(name) is None:
                 continue
         except ModuleNotFoundError:
             continue
-        found.update(getattr(importlib.import_module(name), "SECTIONS", {}))
+        out.append(importlib.import_module(name))
+    return out
+
+
+def providers() -> dict[str, Provider]:
+    """Every section provider: built in, from other parts, and registered."""
+    found = dict(BUILTIN)
+    for module in _section_modules():
+        found.update(getattr(module, "SECTIONS", {}))
     found.update(_extra)
     return found
+
+
+# ---- carrying out an item's action ------------------------------------------------------
+@dataclass(frozen=True)
+class ActionField:
+    """An input a person fills in before the action runs.
+
+    ``kind``: ``text`` (one line), ``textarea`` (an answer, a note) or ``json`` (parsed before
+    the handler sees it, which then gets the JSON text unchanged).
+    """
+
+    name: str
+    label: str
+    kind: str = "text"
+    placeholder: str = ""
+    default: str = ""
+    required: bool = False
+
+
+ActionHandler = Callable[["Client", str, Mapping[str, str], str], str]
+
+
+@dataclass(frozen=True)
+class ItemAction:
+    """How an inbox action is carried out: ``handler(client, item_id, values, by)`` returns a
+    short message for the person; ``danger`` and ``confirm`` tell a UI to ask first; ``help``
+    says in a line what choosing it means."""
+
+    handler: ActionHandler
+    fields: tuple[ActionField, ...] = ()
+    danger: bool = False
+    confirm: str = ""
+    help: str = ""
+
+
+_actions: dict[tuple[str, str], ItemAction] = {}
+
+
+def register_action(section: str, name: str, action: ItemAction) -> None:
+    """Say how the action ``name`` of items in ``section`` is carried out (add or replace)."""
+    _actions[(section, name)] = action
+
+
+def actions() -> dict[tuple[str, str], ItemAction]:
+    """Every known way to carry out an action: built in, from section modules, registered."""
+    found = dict(BUILTIN_ACTIONS)
+    for module in _section_modules():
+        found.update(getattr(module, "ACTIONS", {}))
+    found.update(_actions)
+    return found
+
+
+def _resolver(how: str) -> ActionHandler:
+    def run(client: Client, item_id: str, values: Mapping[str, str], by: str) -> str:
+        m = client.workflows.resolve(item_id, how, by=by)
+        return f"mutation {m.mutation_id[-6:]}: {how.replace('-', ' ')} → {m.status.value}"
+
+    return run
+
+
+def _skip_input(client: Client, item_id: str, values: Mapping[str, str], by: str) -> str:
+    item = client.workflows.skip_input(item_id, by=by)
+    return f"input {item.title or item.id} is {item.status.value}"
+
+
+def _resume(client: Client, item_id: str, values: Mapping[str, str], by: str) -> str:
+    wf = client.workflows.resume(item_id, by=by)
+    return f"workflow {wf.name} resumed ({wf.label.value})"
+
+
+def _step(how: str) -> ActionHandler:
+    def run(client: Client, item_id: str, values: Mapping[str, str], by: str) -> str:
+        run_id, _, step_key = item_id.partition(":")
+        result = json.loads(values.get("result") or "null") if how == "mark-done" else None
+        client.resolve_step(run_id, step_key, how, result=result, by=by)
+        return f"step {step_key} resolved ({how})"
+
+    return run
+
+
+_RESULT = ActionField(
+    "result", "its result as JSON", kind="json", placeholder='e.g. "done"', default="null"
+)
+BUILTIN_ACTIONS: dict[tuple[str, str], ItemAction] = {
+    ("mutations", "Try again"): ItemAction(
+        _resolver("try-again"), help="ask the tool to check again whether the write happened"
+    ),
+    ("mutations", "It didn't happen"): ItemAction(
+        _resolver("did-not-happen"),
+        confirm="Release its events so a fresh run makes the write again?",
+        help="you checked: it did not happen; a fresh run makes it (same idempotency key)",
+    ),
+    ("mutations", "Skip"): ItemAction(
+        _resolver("skip"),
+        danger=True,
+        confirm="Skip this write and its events for good?",
+        help="never make this write; its events are skipped and the run finishes",
+    ),
+    ("stale_inputs", "Skip"): ItemAction(
+        _skip_input,
+        danger=True,
+        confirm="Skip this input and its open events for good?",
+        help="nothing more is done for it; its open events are skipped",
+    ),
+    ("escalations", "Resume"): ItemAction(_resume, help="after fixing it: the workflow runs again"),
+    ("blocked", "Resume"): ItemAction(_resume, help="after fixing the cause: it runs again"),
+    ("steps_in_doubt", "Run it again"): ItemAction(
+        _step("rerun"), help="the step's effect did not happen: run it again"
+    ),
+    ("steps_in_doubt", "It happened"): ItemAction(
+        _step("mark-done"), fields=(_RESULT,), help="record its result; the run continues"
+    ),
+    ("steps_in_doubt", "Fail it"): ItemAction(
+        _step("fail"), danger=True, help="give up: the step fails"
+    ),
+}
 
 
 class Inbox:
@@ -248,3 +381,36 @@ class Inbox:
                 continue
             out.extend(sorted(found, key=lambda i: i.created_at))
         return out
+
+    def act(
+        self, section: str, item_id: str, name: str, values: Mapping[str, str], *, by: str
+    ) -> str:
+        """Carry out action ``name`` on an item of ``section``; return what happened.
+
+        Required fields must be filled in and ``json`` fields must parse; the handler's own
+        errors (a conflict, an unknown id) reach the caller unchanged.
+        """
+        how = actions().get((section, name))
+        if how is None:
+            raise NotFound(
+                f"the inbox has no way to carry out {name!r} on {section} items here",
+                hint="run the command shown with the item instead",
+                section=section,
+                action=name,
+            )
+        for f in how.fields:
+            value = (values.get(f.name) or "").strip()
+            if f.required and not value:
+                raise ValidationError(
+                    f"{f.label} is required", hint=f"fill in {f.label!r}", field=f.name
+                )
+            if f.kind == "json" and value:
+                try:
+                    json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise ValidationError(
+                        f"{f.label} is not JSON: {exc.msg}",
+                        hint='write JSON, e.g. "done", 42 or null',
+                        field=f.name,
+                    ) from exc
+        return how.handler(self.client, item_id, values, by)

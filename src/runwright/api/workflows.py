@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from runwright.domain.events import EventKind, RunEvent
 from runwright.domain.workflows.models import (
     HandlerRun,
     HandlerState,
@@ -54,6 +57,65 @@ class InputDetail:
     input: Input
     events: list[TopicEvent]
     mutations: list[Mutation]
+
+
+@dataclass(frozen=True)
+class EventStep:
+    """One moment of an event's life: published, reserved, released, consumed or skipped."""
+
+    at: datetime
+    what: str
+    run_id: str | None = None
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class EventDetail:
+    """An event, the inputs that caused it, the runs that reserved it and its history.
+
+    ``complete`` is False when the event was reserved more often than the recent handler runs
+    that were searched show (older reservations are then left out).
+    """
+
+    event: TopicEvent
+    inputs: list[Input]
+    runs: list[HandlerRun]
+    history: list[EventStep]
+    complete: bool = True
+
+
+def _holds(run: HandlerRun, ev: TopicEvent) -> bool:
+    """True when ``run`` reserved ``ev`` (reservations stay on the run after it ends)."""
+    return any(r.topic == ev.topic and ev.message_id in r.ids for r in run.reservations)
+
+
+def _mentions(payload: dict[str, Any], ev: TopicEvent, key: str) -> bool:
+    """An ids payload names the event (or was cut short, so it may)."""
+    ids = payload.get("ids") or []
+    return key in ids or int(payload.get("count") or 0) > len(ids)
+
+
+def _steps_of(e: RunEvent, ev: TopicEvent, run_id: str, *, holder: bool) -> list[EventStep]:
+    """What one entry of a run's timeline says about ``ev``."""
+    p = e.payload
+    by = str(p.get("by") or "")
+    if e.kind is EventKind.TOPIC_EVENT_SKIPPED and (
+        p.get("event_id") == ev.event_id or (holder and "event_id" not in p)
+    ):
+        return [EventStep(e.ts, "skipped", run_id, by)]
+    if not holder:
+        return []
+    if e.kind is EventKind.TOPIC_EVENTS_RESERVED and _mentions(
+        p, ev, f"{ev.topic}/{ev.message_id}"
+    ):
+        return [EventStep(e.ts, "reserved", run_id)]
+    for kind, what in (
+        (EventKind.TOPIC_EVENTS_RELEASED, "released"),
+        (EventKind.TOPIC_EVENTS_CONSUMED, "consumed"),
+    ):
+        if e.kind is kind and _mentions(p, ev, ev.event_id):
+            return [EventStep(e.ts, what, run_id)]
+    return []
 
 
 class WorkflowsClient:
@@ -224,6 +286,35 @@ class WorkflowsClient:
         """Pending events, oldest first (what a consumer's prepare would see)."""
         return self.store.peek(workflow, topic, limit)
 
+    def event_detail(self, event_id: str, *, scan: int = 200) -> EventDetail:
+        """An event with the inputs that caused it, the runs that reserved it (its holder and
+        those among the workflow's last ``scan`` handler runs) and its status history, read
+        from the timelines of those runs and of the run that published it."""
+        ev = self.event(event_id)
+        inputs = []
+        for input_id in ev.caused_by:
+            with suppress(NotFound):
+                inputs.append(self.store.get_input(input_id))
+        recent = self.store.list_handler_runs(workflow=ev.workflow, limit=scan)
+        holders = {r.run_id: r for r in recent if _holds(r, ev)}
+        if ev.reserved_by_run_id and ev.reserved_by_run_id not in holders:
+            with suppress(NotFound):
+                holders[ev.reserved_by_run_id] = self.store.handler_run(ev.reserved_by_run_id)
+        runs = sorted(holders.values(), key=lambda r: r.run_id)
+        history = [EventStep(ev.created_at, "published", ev.created_by_run_id)]
+        looked = [(r.run_id, True) for r in runs]
+        if ev.created_by_run_id and ev.created_by_run_id not in holders:
+            looked.append((ev.created_by_run_id, False))
+        for run_id, holder in looked:
+            for e in self.client.store.list_events(run_id):
+                history.extend(_steps_of(e, ev, run_id, holder=holder))
+        seen = {s.what for s in history}
+        if ev.status.value not in seen and ev.status.value in {"consumed", "skipped"}:
+            history.append(EventStep(ev.updated_at, ev.status.value, ev.reserved_by_run_id))
+        history.sort(key=lambda s: s.at)
+        complete = len(recent) < scan or len(runs) >= ev.attempt_number
+        return EventDetail(ev, inputs, runs, history, complete)
+
     def skip_event(self, event_id: str, *, by: str | None = None) -> TopicEvent:
         """Skip an event (permanent; does not undo work already done)."""
         return self.store.skip_event(event_id, self.client.clock.now(), by=self._by(by))
@@ -237,10 +328,16 @@ class WorkflowsClient:
         search: str | None = None,
         limit: int = 100,
         before: str | None = None,
+        created_before: datetime | None = None,
     ) -> list[Input]:
-        """Inputs, newest first, with their computed status."""
+        """Inputs, newest first, with their computed status (``created_before``: older ones)."""
         return self.store.list_inputs(
-            workflow=workflow, statuses=statuses, search=search, limit=limit, before=before
+            workflow=workflow,
+            statuses=statuses,
+            search=search,
+            limit=limit,
+            before=before,
+            created_before=created_before,
         )
 
     def input(self, input_id: str) -> InputDetail:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment
 from starlette.datastructures import FormData
@@ -14,12 +15,16 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from runwright.api.client import Client
-from runwright.errors import RunwrightError
+from runwright.errors import Conflict, NotFound, RunwrightError
 from runwright.web import security
 
 NAV = (
     ("/", "Overview"),
     ("/runs", "Runs"),
+    ("/workflows", "Workflows"),
+    ("/topics", "Topics"),
+    ("/inputs", "Inputs"),
+    ("/inbox", "Inbox"),
     ("/patches", "Patches"),
     ("/debug", "Debug packets"),
 )
@@ -39,6 +44,9 @@ class Pages:
     def render(self, request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
         """A full page, or only its main part when the page polls for updates."""
         ctx.update(csrf=self.csrf, nav=self.nav, path=request.url.path, request=request)
+        ctx.setdefault("notice", request.query_params.get("notice"))
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "notice"]
+        ctx.setdefault("here", request.url.path + ("?" + urlencode(kept) if kept else ""))
         fragment = request.headers.get("x-fragment") == "1"
         if fragment:
             body = self.env.get_template(f"partials/{template}").render(**ctx)
@@ -63,16 +71,46 @@ class Pages:
             raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
         return form
 
+    @staticmethod
+    def local(url: object, default: str) -> str:
+        """``url`` when it is a path on this server (never another site), else ``default``."""
+        text = str(url or "")
+        if text.startswith("/") and not text.startswith("//") and "\\" not in text:
+            return text
+        return default
+
+    async def perform(
+        self, request: Request, default: str, work: Callable[[FormData], str]
+    ) -> Response:
+        """Run an action (after the CSRF checks); redirect to the form's ``next`` page (or
+        ``default``) with its message, or explain the refusal on an error page."""
+        form = await self.action_form(request)
+        try:
+            message = work(form)
+        except RunwrightError as exc:
+            status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
+            return self.error(request, exc, status)
+        return self.back(self.local(form.get("next"), default), message)
+
     def back(self, url: str, message: str) -> Response:
         """Redirect after an action (Post/Redirect/Get), carrying a short notice."""
-        from urllib.parse import urlencode
-
         sep = "&" if "?" in url else "?"
         return RedirectResponse(f"{url}{sep}{urlencode({'notice': message})}", status_code=303)
 
     def routes(self) -> list[Route]:
         """Every page and action route."""
+        from runwright.web.views_inbox import InboxViews
+        from runwright.web.views_inputs import InputViews
         from runwright.web.views_parts import PartViews
         from runwright.web.views_runs import RunViews
+        from runwright.web.views_topics import TopicViews
+        from runwright.web.views_workflows import WorkflowViews
 
-        return [*RunViews(self).routes(), *PartViews(self).routes()]
+        return [
+            *RunViews(self).routes(),
+            *PartViews(self).routes(),
+            *WorkflowViews(self).routes(),
+            *TopicViews(self).routes(),
+            *InputViews(self).routes(),
+            *InboxViews(self).routes(),
+        ]

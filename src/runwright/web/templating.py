@@ -24,6 +24,29 @@ STATE_CLASS = {
     "PASS": "st-ok",
     "WARN": "st-waiting",
     "FAIL": "st-bad",
+    # workflows: labels, topic events, inputs, handler runs, the mutation ledger
+    "Running": "st-running",
+    "Idle": "st-idle",
+    "Needs attention": "st-attn",
+    "Stopped": "st-muted",
+    "reserved": "st-running",
+    "consumed": "st-ok",
+    "skipped": "st-muted",
+    "done": "st-ok",
+    "active": "st-running",
+    "committed": "st-ok",
+    "released": "st-waiting",
+    "applied": "st-ok",
+    "in_flight": "st-running",
+    "needs_reconcile": "st-waiting",
+    "indeterminate": "st-attn",
+    "paused:reconciliation": "st-attn",
+    "paused:transient": "st-waiting",
+    "paused:approval": "st-attn",
+    "failed:logic": "st-bad",
+    "failed:internal": "st-bad",
+    "crashed": "st-bad",
+    "paused": "st-waiting",
 }
 
 
@@ -36,6 +59,22 @@ def ago(when: datetime | None) -> str:
         if seconds >= size:
             return f"{int(seconds // size)}{unit} ago"
     return f"{int(seconds)}s ago"
+
+
+def until(when: datetime | None) -> str:
+    """'in 5m', 'in 2h' for a future time; 'now' or 'overdue 3m' for a past one."""
+    if when is None:
+        return "—"
+    seconds = (when - datetime.now(UTC)).total_seconds()
+    if -60 < seconds <= 1:
+        return "now"
+    late, seconds = seconds < 0, abs(seconds)
+    text = f"{int(seconds)}s"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            text = f"{int(seconds // size)}{unit}"
+            break
+    return f"overdue {text}" if late else f"in {text}"
 
 
 def took(start: datetime | None, end: datetime | None) -> str:
@@ -58,6 +97,12 @@ def short_json(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def pretty_json(value: Any, limit: int = 20_000) -> str:
+    """Indented JSON for a payload or call parameters, cut to ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def environment() -> Environment:
     """The template environment (autoescaping on)."""
     env = Environment(
@@ -69,6 +114,8 @@ def environment() -> Environment:
     env.filters["ago"] = ago
     env.filters["took"] = took
     env.filters["short_json"] = short_json
+    env.filters["pretty_json"] = pretty_json
+    env.filters["until"] = until
     env.filters["state_class"] = lambda s: STATE_CLASS.get(str(s), "")
     env.filters["iso"] = lambda d: d.isoformat(timespec="seconds") if d else ""
     return env

@@ -9,13 +9,17 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from runwright.api.inbox import Inbox
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.errors import NotFound, RunwrightError
 from runwright.store.base import RunFilter
 from runwright.web.pages import Pages
+from runwright.web.views_inbox import section_title
+from runwright.web.views_workflows import workflow_rows
 
 PAGE_SIZE = 50
 EVENT_PAGE = 200
+INBOX_SHOWN = 8
 
 
 class RunViews:
@@ -28,18 +32,11 @@ class RunViews:
         client = self.p.client
         counts = client.counts()
         stranded = client.stranded()
-        paused = client.list_runs(
-            RunFilter(
-                states=(RunState.WAITING.value,),
-                reason=StateReason.PAUSED_RECONCILIATION,
-                limit=100,
-            )
-        )
+        inbox = Inbox(client).items()  # the same items (and count) as `runwright inbox`
         recent = client.list_runs(RunFilter(limit=12))
         workers = client.store.list_workers(
             alive_since=client.clock.now().replace(microsecond=0) - _delta(client)
         )
-        attention = len(stranded) + len(paused)
         return self.p.render(
             request,
             "overview.html",
@@ -47,10 +44,13 @@ class RunViews:
             total=sum(counts.values()),
             states=[s.value for s in RunState],
             stranded=stranded,
-            paused=paused,
+            inbox=inbox[:INBOX_SHOWN],
+            inbox_total=len(inbox),
+            section_title=section_title,
+            workflows=workflow_rows(client),
             recent=recent,
             workers=workers,
-            attention=attention,
+            attention=len(inbox) + len(stranded),
         )
 
     def runs(self, request: Request) -> Response:
