@@ -78,6 +78,14 @@ def _show(record: PatchRecord, *, expect: Sequence[PatchState] = ()) -> None:
         console.print(f"  [magenta]kept at[/magenta] {entry.quarantine.quarantine_path}")
     if entry.apply.commit_hash:
         console.print(f"  commit {entry.apply.commit_hash}")
+    rel = entry.relations
+    for label, value in (
+        ("replaces", rel.replaces_patch_id),
+        ("rollback of", rel.rollback_of_patch_id),
+        ("chain", rel.chain_id),
+    ):
+        if value:
+            console.print(f"  {label} {value}")
     hint = NEXT.get(entry.state.value)
     if hint:
         console.print(f"  [dim]next: {hint.format(id=record.patch_id)}[/dim]")
@@ -106,6 +114,7 @@ def patch_group() -> None:
 @click.option("--phase", "phase_id", help="The phase the patch belongs to.")
 @click.option("--tool", "tool_id", help="Who produced it (default: manual).")
 @click.option("--base", "base_ref", help="The commit/branch the diff was made on (default HEAD).")
+@click.option("--replaces", help="The id of a patch this one replaces (joins its chain).")
 @click.option("--validate", "then_validate", is_flag=True, help="Validate it right away.")
 @JSON
 @pass_app
@@ -117,13 +126,20 @@ def submit(
     phase_id: str | None,
     tool_id: str | None,
     base_ref: str | None,
+    replaces: str | None,
     then_validate: bool,
     as_json: bool,
 ) -> None:
     """Submit FILE: a unified diff (.diff/.patch) or a patch artifact (.json/.yaml)."""
     patches = _patches(app)
     record = patches.submit_file(
-        file, summary=summary, run_id=run_id, phase_id=phase_id, tool_id=tool_id, base_ref=base_ref
+        file,
+        summary=summary,
+        run_id=run_id,
+        phase_id=phase_id,
+        tool_id=tool_id,
+        base_ref=base_ref,
+        replaces=replaces,
     )
     expect: tuple[PatchState, ...] = ()
     if then_validate and record.entry.state is PatchState.CREATED:

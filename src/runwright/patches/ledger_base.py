@@ -104,6 +104,22 @@ class LedgerBase:
         return effective_policy(levels)
 
     # ---- submit -------------------------------------------------------------------------
+    def _replacing(self, replaced_id: str, relations: PatchRelations | None) -> PatchRelations:
+        """The relations of a patch that replaces ``replaced_id`` (which must exist)."""
+        try:
+            old = self.store.get(replaced_id)
+        except NotFound as exc:
+            raise NotFound(
+                f"patch {replaced_id} (to be replaced) not found",
+                hint="name an existing patch (`runwright patch list`) or leave --replaces out",
+                field="replaces",
+                patch_id=replaced_id,
+            ) from exc
+        chain = old.entry.relations.chain_id or old.patch_id
+        return (relations or PatchRelations()).model_copy(
+            update={"replaces_patch_id": old.patch_id, "chain_id": chain}
+        )
+
     def submit(
         self,
         diff_text: str,
@@ -122,13 +138,18 @@ class LedgerBase:
         workstream_id: str | None = None,
         context: PatchContext | None = None,
         relations: PatchRelations | None = None,
+        replaces: str | None = None,
     ) -> PatchRecord:
         """Record a proposed diff as a patch in ``created`` (nothing is applied).
 
         Refuses a diff larger than ``max_diff_bytes`` outright (nothing is stored); an
         unreadable one is recorded and then dropped by validation. With a ``patch_id`` that is
-        already recorded, that patch is returned unchanged (a retried submission).
+        already recorded, that patch is returned unchanged (a retried submission). With
+        ``replaces`` (an existing patch id) the new patch records it as ``replaces_patch_id``
+        and joins its chain (``chain_id``: the replaced patch's chain, else its id).
         """
+        if replaces is not None:
+            relations = self._replacing(replaces, relations)
         context = context or PatchContext(phase_id=phase_id)
         try:
             diff_text.encode("utf-8")
