@@ -211,3 +211,36 @@ def serve_in_thread(app: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """A headless Chromium driven by Playwright, or a skip (a failure under CI=true) when
+    Debian's chromium is not installed."""
+    import pytest
+
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def logged_in(browser: object, base: str) -> Iterator[object]:
+    """A browser page with the dashboard's session (it visited the login link)."""
+    ctx = browser.new_context(viewport={"width": 1300, "height": 900})  # type: ignore[attr-defined]
+    page = ctx.new_page()
+    page.goto(f"{base}/login?token={TOKEN}")
+    try:
+        yield page
+    finally:
+        ctx.close()
