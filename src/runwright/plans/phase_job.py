@@ -21,9 +21,10 @@ from runwright.domain.runs import RunKind
 from runwright.engine.context import ChildFailed, JobContext
 from runwright.engine.evidence import attach_evidence
 from runwright.engine.registry import job
-from runwright.errors import NonRetryableError
+from runwright.errors import NonRetryableError, RunwrightError
 from runwright.execmodel.runtime import RunContext
 from runwright.execmodel.stepping import execute_check
+from runwright.patches import agent_job  # noqa: F401 - registers the agent-tool job
 from runwright.patches.agent import AGENT_JOB
 from runwright.patches.diffs import parse_diff
 from runwright.patches.env import PatchEnv
@@ -35,6 +36,8 @@ from runwright.plans.delegation import Delegation, task_units
 from runwright.plans.spec import PHASE_JOB, PhaseRunSpec
 from runwright.plans.workspace import Workspace
 from runwright.store.database import Database
+
+LOG_TAIL = 20
 
 #: A test file's presence check, for tests no parse command covers.
 EXISTS = (
@@ -123,7 +126,16 @@ class PhaseWork:
     def _why(self, patch_id: str) -> str:
         entry = self.ledger.get(patch_id).entry
         reason = entry.state_history[-1].reason if entry.state_history else None
-        return f"patch {patch_id} {entry.state.value}: {reason or 'no reason recorded'}"
+        text = f"patch {patch_id} {entry.state.value}: {reason or 'no reason recorded'}"
+        log = entry.validation.test_log_sha256
+        if log and entry.validation.tests_passed is False:
+            try:
+                tail = self.env.blobs.read(log).decode("utf-8", "replace").strip().splitlines()
+            except (OSError, RunwrightError):
+                tail = []
+            if tail:
+                text += "\n--- last lines of the test output ---\n" + "\n".join(tail[-LOG_TAIL:])
+        return text
 
     def checks(self, patch_id: str, run_id: str) -> dict[str, Any]:
         """The phase's acceptance checks and proof artifact, in the patch's worktree."""
