@@ -52,7 +52,7 @@ class InboxOptions:
 
 Provider = Callable[["Client", InboxOptions], list[InboxItem]]
 
-SECTION_MODULES = ("runwright.plans.inbox", "runwright.execmodel.inbox", "runwright.patches.inbox")
+SECTION_MODULES = ("runwright.api.plan_inbox", "runwright.execmodel.inbox", "runwright.patches.inbox")
 _extra: dict[str, Provider] = {}
 
 
