@@ -1,11 +1,12 @@
 """A scripted stand-in for an agent CLI: it reads the prompt runwright rendered and edits the
 worktree it runs in, like aider or claude would, but deterministically.
 
-    python scripted_agent.py tests|code [--mode good|late|stubborn] WORKTREE PROMPT_FILE
+    python scripted_agent.py tests|code [--mode MODE] [--sleep S] WORKTREE PROMPT_FILE
 
 `tests` writes the unittest file of every requirement named in the prompt's context; `code`
-writes the module. With `--mode late` the code is wrong until the prompt is the second
-correction; with `--mode stubborn` it is always wrong. Standard library only.
+writes the module. Modes for `code`: `good`; `late`, wrong until the prompt is the second
+correction; `stubborn`, always wrong; `cheat`, right code plus a rewritten test (which runwright
+must refuse). `--sleep` waits first (crash tests kill it mid-edit). Standard library only.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 from pathlib import Path
 
 TESTS = {
     "R1": (
         "tests/test_greet.py",
-        '''import unittest
+        """import unittest
 
 from greet.hello import greet
 
@@ -34,11 +36,11 @@ class GreetTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
-''',
+""",
     ),
     "R2": (
         "tests/test_farewell.py",
-        '''import unittest
+        """import unittest
 
 from greet.bye import farewell
 
@@ -50,7 +52,7 @@ class FarewellTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
-''',
+""",
     ),
 }
 
@@ -106,7 +108,8 @@ def correction(prompt: str) -> int:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["tests", "code"])
-    parser.add_argument("--mode", choices=["good", "late", "stubborn"], default="good")
+    parser.add_argument("--mode", choices=["good", "late", "stubborn", "cheat"], default="good")
+    parser.add_argument("--sleep", type=float, default=0.0)
     parser.add_argument("worktree", type=Path)
     parser.add_argument("prompt_file", type=Path)
     args = parser.parse_args(argv)
@@ -116,13 +119,19 @@ def main(argv: list[str]) -> int:
         print("the prompt names no requirement I know", file=sys.stderr)
         return 2
     round_ = correction(prompt)
+    time.sleep(args.sleep)
     for req in wanted:
         if args.what == "tests":
             path, text = TESTS[req]
         else:
             path, good, bad = CODE[req]
-            right = args.mode == "good" or (args.mode == "late" and round_ >= 2)
+            right = args.mode in {"good", "cheat"} or (args.mode == "late" and round_ >= 2)
             text = good if right else bad
+            if args.mode == "cheat":
+                test_path, _ = TESTS[req]
+                cheat = args.worktree / test_path
+                cheat.parent.mkdir(parents=True, exist_ok=True)
+                cheat.write_text("# the implementer rewrote this test\n", encoding="utf-8")
         target = args.worktree / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
