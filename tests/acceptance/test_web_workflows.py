@@ -3,19 +3,27 @@ Chromium against `runwright ui` on 127.0.0.1, over workflows that really ran."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import engine_jobs
 import pytest
 
 from runwright.api.client import Client
 from runwright.api.inbox import Inbox
 from runwright.config import Settings
 from runwright.domain.events import EventKind
+from runwright.domain.states import RunState
 from runwright.domain.workflows import EventStatus, InputStatus, WorkflowStatus
 from runwright.engine.clock import FakeClock
 from tests.web import (
+    ROOT,
     WorkflowStory,
     build_workflow_story,
     chromium,
@@ -23,6 +31,7 @@ from tests.web import (
     logged_in,
     save_screenshot,
 )
+from tests.workers import start_worker
 
 pytestmark = pytest.mark.slow
 
@@ -276,3 +285,83 @@ def test_skipping_an_input_skips_its_open_events(
     assert event.created_by_run_id is not None
     skips = _by_dashboard(wf_client, event.created_by_run_id, EventKind.TOPIC_EVENT_SKIPPED)
     assert [p["event_id"] for p in skips] == [event.event_id]
+
+
+DOCS_SCREENSHOT = ROOT / "docs" / "images" / "dashboard-overview.png"
+
+
+def _core_runs(c: Client, root: Path) -> dict[str, str]:
+    """Real runs in most states: a demo with evidence, a DAG, a failure, a waiting sleeper, a
+    cancelled one, a run paused on a step in doubt, an op run with a packet and two patches."""
+    from runwright.examples.tally import tally, write_sample
+    from tests.acceptance.test_web_core import _parts
+
+    source = write_sample(root / "in.csv")
+    demo = c.wait(c.start(tally, str(source), str(root / "report.csv")).run_id, timeout=60)
+    c.wait(c.start(engine_jobs.dag_job, str(root / "dag"), 2, 3).run_id, timeout=60)
+    c.wait(c.start(engine_jobs.fatal_job, "nonretryable").run_id, timeout=60)
+    c.start(engine_jobs.sleeper, 3600)
+    gone = c.start(engine_jobs.sleeper, 3600)
+    c.run_until_idle()
+    c.cancel(gone.run_id)
+    flag = root / "flag"
+    flag.touch()
+    doubt = c.start(engine_jobs.charge_job, str(root / "charges"), str(flag), "none")
+    with pytest.raises(engine_jobs.SimulatedCrash):
+        c.worker(register=False, lease_seconds=0.5).run(until_idle=True)
+    time.sleep(0.7)
+    c.worker(register=False).run(until_idle=True)
+    op_run, _, _, _ = _parts(c, root)
+    return {"demo": demo.run_id, "doubt": doubt.run_id, "op_run": op_run}
+
+
+def test_the_overview_shows_runs_workflows_workers_and_the_inbox_together(
+    browser: Any, real_client: Client, wf_client: Client, tmp_path: Path, db_url: str
+) -> None:
+    """With runs in every live state (one running on a real worker, one pending behind it),
+    an op run, patches and three workflows, the overview shows the state tiles, the workflows
+    with their labels, the live worker and the inbox items; screenshots of it and of a
+    handler run's page are saved (and the overview to docs/images/ when
+    RUNWRIGHT_WRITE_DOCS_SCREENSHOT=1, from the SQLite run)."""
+    runs = _core_runs(real_client, tmp_path)
+    story = build_workflow_story(wf_client)
+    slow = real_client.start(engine_jobs.slow_job, str(tmp_path / "slow"), 90.0, None)
+    real_client.start(engine_jobs.leaf, str(tmp_path / "after"), "after", depends_on=[slow.run_id])
+    home = real_client.settings.home
+    worker = start_worker(home, db_url, log=tmp_path / "worker.log")
+    try:
+        deadline = time.monotonic() + 30
+        while real_client.get(slow.run_id).state is not RunState.RUNNING:
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-2000:]
+            time.sleep(0.1)
+        with dashboard(home, db_url) as base, logged_in(browser, base) as page:
+            page.set_viewport_size({"width": 1280, "height": 1000})
+            page.goto(base)
+            tiles = page.locator("[data-testid=state-tiles]")
+            for state in ("pending", "running", "waiting", "succeeded", "failed", "canceled"):
+                count = tiles.locator(f"a[href='/runs?state={state}'] .count").inner_text()
+                assert int(count) >= 1, state
+            card = page.locator("[data-testid=overview-workflows]").inner_text()
+            assert "cases" in card
+            assert "hourly" in card
+            assert "chain" in card
+            attention = page.locator("#attention").inner_text()
+            assert "Steps in doubt" in attention
+            assert runs["doubt"][-4:] in attention
+            assert "worker" in page.locator("main").inner_text()
+            shot = save_screenshot(page, "overview-full.png")
+            if os.environ.get("RUNWRIGHT_WRITE_DOCS_SCREENSHOT") == "1" and "sqlite" in db_url:
+                DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(DOCS_SCREENSHOT), full_page=False)
+            assert shot.stat().st_size > 10_000
+            page.goto(f"{base}/runs/{story.doubt_run}")
+            assert "mutation_indeterminate" in page.locator("[data-testid=timeline]").inner_text()
+            assert "cases / Work" in page.locator("[data-testid=handler]").inner_text()
+            save_screenshot(page, "run-handler.png")
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)

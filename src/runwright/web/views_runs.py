@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Any
 
 from starlette.requests import Request
@@ -10,6 +11,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from runwright.api.inbox import Inbox
+from runwright.domain.runs import RunKind
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.errors import NotFound, RunwrightError
 from runwright.store.base import RunFilter
@@ -90,6 +92,10 @@ class RunViews:
         children = client.children(run_id, limit=200)
         in_doubt = _steps_in_doubt(run, steps)
         op_view = client.ops.op_run(run_id) if client.ops.is_op_run(run_id) else None
+        handler = None
+        if run.kind in {RunKind.PRODUCER, RunKind.CONSUMER}:
+            with suppress(NotFound):
+                handler = client.workflows.run(run_id)
         return self.p.render(
             request,
             "run.html",
@@ -101,6 +107,7 @@ class RunViews:
             children=children,
             in_doubt=in_doubt,
             op=op_view,
+            handler=handler,
             notice=request.query_params.get("notice"),
             terminal=run.state in TERMINAL_RUN_STATES,
             payload=lambda e: json.dumps(e.payload, indent=1, ensure_ascii=False),
