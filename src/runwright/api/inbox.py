@@ -52,7 +52,11 @@ class InboxOptions:
 
 Provider = Callable[["Client", InboxOptions], list[InboxItem]]
 
-SECTION_MODULES = ("runwright.api.plan_inbox", "runwright.execmodel.inbox", "runwright.patches.inbox")
+SECTION_MODULES = (
+    "runwright.api.plan_inbox",
+    "runwright.execmodel.inbox",
+    "runwright.patches.inbox",
+)
 _extra: dict[str, Provider] = {}
 
 
@@ -180,11 +184,14 @@ def stale_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
 def steps_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
     """Core runs (not workflow runs) waiting for a decision on a step in doubt."""
     items = []
-    waiting = client.list_runs(RunFilter(states=(RunState.WAITING.value,), limit=opts.limit))
+    waiting = client.list_runs(
+        RunFilter(
+            states=(RunState.WAITING.value,),
+            reason=StateReason.PAUSED_RECONCILIATION,
+            limit=opts.limit,
+        )
+    )
     for run in waiting:
-        reason = run.state_reason or ""
-        if not reason.startswith(StateReason.PAUSED_RECONCILIATION):
-            continue
         if run.kind in {RunKind.PRODUCER, RunKind.CONSUMER}:
             continue
         for attempt in client.steps(run.run_id):

@@ -37,6 +37,8 @@ SECTION_HINTS = {
     "blocked": "These workflows stopped after an error; fix the cause, then resume.",
     "stale_inputs": "Waiting for longer than expected.",
     "steps_in_doubt": "A worker was lost while these steps ran.",
+    "plan_escalations": "A plan's gate is blocked: choose an option; a note is carried into the "
+    "next correction.",
 }
 #: Actions that are a page to look at rather than something to do.
 LINKS = {("stale_inputs", "Investigate"): "/inputs/{item_id}"}
