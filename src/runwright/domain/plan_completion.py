@@ -155,7 +155,11 @@ def completion_problems(c: CompletionContract) -> list[str]:
     if c.execution_status is ExecutionStatus.ESCALATED and c.escalations == NONE:
         problems.append("escalations: an escalated run names its escalations")
     if c.execution_status is ExecutionStatus.COMPLETE:
-        missing = [m.member for m in c.member_delegations if m.session_ids == NONE]
+        missing = [
+            m.member
+            for m in c.member_delegations
+            if m.session_ids == NONE and not (m.outcome == "exception" and c.test_gate_exception)
+        ]
         if missing:
             problems.append(f"member_delegations: no session id for {', '.join(missing)}")
         if c.test_commit_hashes == NONE and not c.test_gate_exception:

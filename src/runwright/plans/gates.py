@@ -163,7 +163,8 @@ def preflight(
                 BlockerClass.DECISION_NEEDED,
                 evidence_refs=[f"decision:{d.id}"],
             )
-    defects_cov = _coverage(plan, acknowledged | accepted)
+    # exceptions count as coverage here; whether they are acknowledged is checked below
+    defects_cov = _coverage(plan, {p.phase_id for p in plan.phases if p.test_not_applicable})
     for code, message, correction in defects_cov:
         defect(code, message, correction, BlockerClass.PLAN_DEFECT)
     for p in plan.phases:
