@@ -4,7 +4,12 @@ Fills a fresh store (SQLite file or PostgreSQL database) with synthetic but well
 bulk, then requests each page through the real app (in-process, Starlette's test client) and
 reports the median and p95 milliseconds per page. Writes bench/results/dashboard-<kind>.json.
 
+The store also gets one event workflow with ``--wf-events`` topic events caused by
+``--wf-inputs`` inputs over 60 days (mostly consumed, some pending, hence stale inputs), for the
+workflow, topic, event, input and inbox pages.
+
     .venv/bin/python bench/bench_dashboard.py --db both [--runs 100000 --events 1000000]
+        [--wf-events 200000 --wf-inputs 50000]
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 with warnings.catch_warnings():  # the in-process test client works; its transport is deprecated
     warnings.simplefilter("ignore")
@@ -34,7 +39,10 @@ sys.path.insert(0, str(HERE))
 import dbkinds  # noqa: E402
 from runwright import Client, load_settings  # noqa: E402
 from runwright.domain.ids import new_id  # noqa: E402
+from runwright.domain.workflows.models import HandlerSpec, Schedule, WorkflowSpec  # noqa: E402
+from runwright.domain.workflows.phases import HandlerType  # noqa: E402
 from runwright.store.schema import run_events, runs  # noqa: E402
+from runwright.store.tables_workflows import wf_event_inputs, wf_events, wf_inputs  # noqa: E402
 from runwright.web import create_app  # noqa: E402
 from runwright.web.security import SESSION_COOKIE, session_value  # noqa: E402
 
@@ -159,6 +167,103 @@ def fill(client: Client, n_runs: int, n_events: int, seed: int = 7) -> dict[str,
     return {"seconds": time.perf_counter() - t0, "heavy": ids[n_runs // 2], "ids": ids}
 
 
+WF_SPEC = WorkflowSpec(
+    name="orders",
+    topics=["orders"],
+    handlers=[
+        HandlerSpec(
+            name="poll",
+            type=HandlerType.PRODUCER,
+            publishes=["orders"],
+            schedule=Schedule(every="5m"),
+        ),
+        HandlerSpec(name="invoice", type=HandlerType.CONSUMER, subscribe=["orders"]),
+    ],
+)
+WF_STATUSES = ["consumed"] * 90 + ["pending"] * 6 + ["skipped"] * 4
+
+
+def fill_workflows(client: Client, n_events: int, n_inputs: int, seed: int = 11) -> dict[str, Any]:
+    """One deployed workflow; ``n_inputs`` inputs and ``n_events`` events over 60 days, each
+    event caused by one input. Returns ids to request and the fill time."""
+    rng = random.Random(seed)
+    start = datetime.now(UTC) - timedelta(days=60)
+    step = timedelta(days=60) / max(n_events, 1)
+    t0 = time.perf_counter()
+    db = client.store.db
+    client.workflows.store.deploy_workflow(
+        WF_SPEC,
+        ref="bench:orders",
+        config_hash="0" * 64,
+        code_hash="0" * 64,
+        project_id="bench",
+        now=start,
+    )
+    per_input = max(n_events // max(n_inputs, 1), 1)
+    input_ids: list[str] = []
+    event_ids: list[str] = []
+    inputs_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        for table, rows in ((wf_inputs, inputs_rows), (wf_events, event_rows)):
+            if rows:
+                db.run(lambda conn, t=table, r=rows: conn.execute(insert(t), r))
+                rows.clear()
+        if link_rows:
+            db.run(lambda conn: conn.execute(insert(wf_event_inputs), link_rows))
+            link_rows.clear()
+
+    for i in range(n_events):
+        when = start + step * i
+        if i % per_input == 0 and len(input_ids) < n_inputs:
+            input_ids.append(new_id())
+            inputs_rows.append(
+                {
+                    "input_id": input_ids[-1],
+                    "workflow": WF_SPEC.name,
+                    "source": "shop",
+                    "type": "order",
+                    "external_id": f"order-{len(input_ids)}",
+                    "title": f"Order {len(input_ids)}",
+                    "created_by_run_id": None,
+                    "created_at": when,
+                    "skipped_at": None,
+                    "skipped_by": None,
+                }
+            )
+        event_ids.append(new_id())
+        event_rows.append(
+            {
+                "event_id": event_ids[-1],
+                "workflow": WF_SPEC.name,
+                "topic": "orders",
+                "message_id": f"order-event-{i}",
+                "payload": '{"order":' + str(i) + ',"amount":12.5}',
+                "status": rng.choice(WF_STATUSES),
+                "reserved_by_run_id": None,
+                "created_by_run_id": None,
+                "attempt_number": 1,
+                "skipped_by": None,
+                "created_at": when,
+                "updated_at": when,
+            }
+        )
+        link_rows.append({"event_id": event_ids[-1], "input_id": input_ids[-1]})
+        if len(event_rows) >= BATCH:
+            flush()
+    flush()
+    for table in (wf_inputs, wf_events, wf_event_inputs):  # what autovacuum does after a load
+        db.run(lambda conn, t=table: conn.execute(text(f"ANALYZE {t.name}")))
+    return {
+        "seconds": time.perf_counter() - t0,
+        "wf_middle": event_ids[len(event_ids) // 2] if event_ids else "",
+        "wf_event": event_ids[len(event_ids) // 3] if event_ids else "",
+        "wf_input": input_ids[len(input_ids) // 3] if input_ids else "",
+    }
+
+
 PAGES = [
     ("overview", "/"),
     ("runs: first page", "/runs"),
@@ -169,6 +274,19 @@ PAGES = [
     ("run page: 1,000 events", "/runs/{heavy}"),
     ("run page: typical", "/runs/{typical}"),
     ("runs: live update fragment", "/runs#fragment"),
+    ("workflows", "/workflows"),
+    ("workflow page", "/workflows/orders"),
+    ("topics (counts by status)", "/topics"),
+    ("topic events: first page", "/topics/orders/orders"),
+    ("topic events: pending", "/topics/orders/orders?status=pending"),
+    ("topic events: deep page", "/topics/orders/orders?before={wf_middle}"),
+    ("event page", "/events/{wf_event}"),
+    ("inputs: first page", "/inputs"),
+    ("inputs: pending", "/inputs?status=pending"),
+    ("inputs: stale", "/inputs?status=stale"),
+    ("input page", "/inputs/{wf_input}"),
+    ("inbox", "/inbox"),
+    ("inbox: live update fragment", "/inbox#fragment"),
 ]
 
 
@@ -179,6 +297,7 @@ def measure(client: Client, filled: dict[str, Any], repeat: int) -> dict[str, An
     http.cookies.set(SESSION_COOKIE, session_value(TOKEN))
     ids = filled["ids"]
     values = {"middle": ids[len(ids) // 2], "heavy": filled["heavy"], "typical": ids[len(ids) // 3]}
+    values.update({k: v for k, v in filled.items() if k.startswith("wf_")})
     out: dict[str, Any] = {}
     for name, template in PAGES:
         url = template.format(**values)
@@ -219,9 +338,12 @@ def run_kind(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             client = Client.open(settings)
             try:
                 filled = fill(client, args.runs, args.events)
+                workflow = fill_workflows(client, args.wf_events, args.wf_inputs)
+                filled.update({k: v for k, v in workflow.items() if k.startswith("wf_")})
                 print(
                     f"{kind}: filled {args.runs:,} runs and {args.events:,} events "
-                    f"in {filled['seconds']:.1f}s",
+                    f"in {filled['seconds']:.1f}s, {args.wf_events:,} topic events and "
+                    f"{args.wf_inputs:,} inputs in {workflow['seconds']:.1f}s",
                     flush=True,
                 )
                 pages = measure(client, filled, args.repeat)
@@ -241,6 +363,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default=dbkinds.DEFAULT_PG_URL)
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--wf-events", type=int, default=200_000, help="topic events")
+    parser.add_argument("--wf-inputs", type=int, default=50_000, help="inputs causing them")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -251,7 +375,13 @@ def main() -> None:
             "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": " ".join(sys.argv),
             "machine": {"python": platform.python_version(), "platform": platform.platform()},
-            "store": {"runs": args.runs, "events": args.events, "kind": kind},
+            "store": {
+                "runs": args.runs,
+                "events": args.events,
+                "wf_events": args.wf_events,
+                "wf_inputs": args.wf_inputs,
+                "kind": kind,
+            },
             **result,
         }
         path = HERE / "results" / f"dashboard-{kind}.json"

@@ -78,6 +78,7 @@ wf_inputs = Table(
     Column("skipped_by", String(200)),
     UniqueConstraint("workflow", "source", "type", "external_id"),
     Index(None, "workflow", "created_at"),
+    Index(None, "workflow", "input_id"),  # a workflow's inputs newest first (0006)
 )
 
 wf_events = Table(
@@ -98,6 +99,9 @@ wf_events = Table(
     UniqueConstraint("workflow", "topic", "message_id"),
     Index(None, "workflow", "topic", "status", "created_at"),
     Index(None, "reserved_by_run_id"),
+    # a topic's events newest first, all or of one status (0006)
+    Index(None, "workflow", "topic", "event_id"),
+    Index(None, "workflow", "topic", "status", "event_id"),
 )
 
 wf_event_inputs = Table(
@@ -131,6 +135,7 @@ wf_handler_runs = Table(
     Column("ended_at", UtcDateTime),
     Index(None, "workflow", "created_at"),
     Index(None, "status"),
+    Index(None, "workflow", "run_id"),  # a workflow's handler runs newest first (0006)
 )
 
 wf_mutations = Table(
