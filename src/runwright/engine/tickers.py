@@ -1,9 +1,18 @@
 """Tickers: periodic work a worker does between claims (e.g. the workflow scheduler).
 
 A part that needs the worker's loop provides a module in ``TICKER_MODULES`` with
-``make_ticker(worker) -> Ticker | None``. A ticker is called once per loop iteration, before
-the worker looks for a run to claim, and returns True if it did something (so the worker
-does not sleep). Ticker failures are logged, never fatal to the worker.
+``make_ticker(worker) -> Ticker | None``. A ticker returns True if it did something (so the
+worker looks for work again instead of sleeping). Ticker failures are logged, never fatal to the
+worker.
+
+When tickers run (``Tickers``): when the worker starts, every time it finds nothing to claim
+(before it sleeps or, with ``until_idle``, before it returns, so an idle worker and
+``run_until_idle`` see everything the tickers make ready), and while the worker is busy at
+most once every ``interval`` seconds of real time. Running them before every claim cost a few
+queries per run (a quarter of a one-step run's time) for work that is rarely there: chained
+work never waits for them (a workflow run's commit starts the workflow's next run in the same
+transaction), and what they look for while the worker is busy (a producer falling due, an op run
+to finalize, a run cancelled by hand) may wait that long.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -22,6 +32,9 @@ log = logging.getLogger(__name__)
 Ticker = Callable[[], bool]
 
 TICKER_MODULES = ("runwright.workflows.ticker", "runwright.execmodel.ticker")
+
+#: How often a busy worker runs its tickers (seconds of real time).
+TICK_SECONDS = 1.0
 
 
 def _exists(module: str) -> bool:
@@ -53,3 +66,23 @@ def run_tickers(tickers: list[Ticker]) -> bool:
         except Exception:
             log.exception("ticker %r failed; the worker carries on", tick)
     return busy
+
+
+class Tickers:
+    """A worker's tickers and when they last ran (on the monotonic clock: pacing, not time)."""
+
+    def __init__(self, tickers: list[Ticker], interval: float = TICK_SECONDS):
+        self.tickers = tickers
+        self.interval = interval
+        self._next = 0.0  # due at once: the first loop of a worker always ticks
+
+    def due(self) -> bool:
+        """True once ``interval`` has passed since the last run (and before the first)."""
+        return bool(self.tickers) and time.monotonic() >= self._next
+
+    def run(self) -> bool:
+        """Run every ticker now; True if any did work."""
+        if not self.tickers:
+            return False
+        self._next = time.monotonic() + self.interval
+        return run_tickers(self.tickers)

@@ -18,7 +18,7 @@ from runwright.engine import interrupts
 from runwright.engine.clock import Clock, SystemClock
 from runwright.engine.executor import Executor
 from runwright.engine.interrupts import Interrupter
-from runwright.engine.tickers import Ticker, load_tickers, run_tickers
+from runwright.engine.tickers import TICK_SECONDS, Ticker, Tickers, load_tickers
 from runwright.engine.wakeup import Wakeup, wakeup_for
 from runwright.errors import StorageError
 from runwright.store.base import Claim, ClaimRequest, Lease, Store, WorkerInfo
@@ -56,6 +56,7 @@ class Worker:
         on_run: Callable[[Claim, RunState | None, float], None] | None = None,
         tickers: list[Ticker] | None = None,
         settings: Settings | None = None,
+        tick_seconds: float = TICK_SECONDS,
     ):
         self.store = store
         self.clock = clock or SystemClock()
@@ -83,6 +84,7 @@ class Worker:
         self._next: Claim | None = None
         self._max_runs: int | None = None
         self._tickers = tickers
+        self.tick_seconds = tick_seconds
         self.settings = settings
 
     # ---- control ----------------------------------------------------------------------
@@ -133,7 +135,9 @@ class Worker:
                     version=__version__,
                 )
             )
-        tickers = load_tickers(self) if self._tickers is None else self._tickers
+        tickers = Tickers(
+            load_tickers(self) if self._tickers is None else self._tickers, self.tick_seconds
+        )
         heartbeat = threading.Thread(
             target=self._heartbeat_loop, name="runwright-heartbeat", daemon=True
         )
@@ -146,8 +150,12 @@ class Worker:
                 if self._at_limit():
                     break
                 try:
-                    ticked = run_tickers(tickers)
-                    did_work = self.run_once() or ticked
+                    # Tickers run on starting, on an interval while busy, and whenever
+                    # nothing is claimable (what they start may be claimable then).
+                    ticked = tickers.run() if tickers.due() else None
+                    did_work = self.run_once()
+                    if not did_work:
+                        did_work = tickers.run() if ticked is None else ticked
                     failures = 0
                 except StorageError as exc:
                     failures += 1

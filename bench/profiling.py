@@ -1,0 +1,210 @@
+"""Counting what a measured workload costs: SQL statements, transactions, store calls, tickers.
+
+Shared by ``profile_core.py`` and ``profile_workflows.py``. Everything here counts things that do
+not depend on the machine's load (statements and transactions per unit), and times them too, so
+that a slow workload can be traced to the round trips, the commits or the Python behind it.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import functools
+import io
+import pstats
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+_SPACES = re.compile(r"\s+")
+_SELECT_FROM = re.compile(r"^SELECT .*? FROM ", re.IGNORECASE)
+_INSERT = re.compile(r"^(INSERT INTO \S+).*$", re.IGNORECASE)
+_SET_VALUES = re.compile(r"=(%\(\w+\)s|\?|[^,]*?)(?=,| WHERE| RETURNING|$)")
+
+
+def shape(statement: str, width: int = 110) -> str:
+    """A statement with its column lists and parameters cut, so equal shapes group together."""
+    text = _SPACES.sub(" ", statement).strip()
+    text = _SELECT_FROM.sub("SELECT … FROM ", text)
+    text = _INSERT.sub(r"\1 …", text)
+    return text[:width]
+
+
+class SqlTrace:
+    """Counts and times every statement the engines send, and every transaction they commit.
+
+    SQLite runs in autocommit mode with explicit ``BEGIN``/``COMMIT`` statements; PostgreSQL
+    transactions are seen through the engine's ``begin``/``commit`` events. A PostgreSQL
+    statement outside a transaction (runwright's ``single_statement`` reads) commits by itself
+    and is counted under ``autocommit``.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = defaultdict(int)
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.commits = 0
+        self.begins = 0
+
+    @contextmanager
+    def installed(self) -> Iterator[SqlTrace]:
+        """Listen on every engine while the block runs."""
+        hooks: list[tuple[str, Callable[..., Any]]] = [
+            ("before_cursor_execute", self._before),
+            ("after_cursor_execute", self._after),
+            ("begin", self._begin),
+            ("commit", self._commit),
+        ]
+        for name, fn in hooks:
+            event.listen(Engine, name, fn)
+        try:
+            yield self
+        finally:
+            for name, fn in hooks:
+                event.remove(Engine, name, fn)
+
+    def _before(self, conn: Any, _cur: Any, _st: str, *_args: Any) -> None:
+        conn.info["_trace_started"] = time.perf_counter()
+
+    def _after(self, conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        key = shape(statement)
+        self.counts[key] += 1
+        self.seconds[key] += time.perf_counter() - conn.info.pop("_trace_started", 0.0)
+        first = key.split(" ", 1)[0].upper()
+        if first == "COMMIT":
+            self.commits += 1
+        elif first == "BEGIN":
+            self.begins += 1
+
+    def _begin(self, _conn: Any) -> None:
+        self.begins += 1
+
+    def _commit(self, _conn: Any) -> None:
+        self.commits += 1
+
+    def total(self) -> int:
+        """Statements sent (BEGIN and COMMIT statements included, on SQLite)."""
+        return sum(self.counts.values())
+
+    def by_verb(self) -> dict[str, int]:
+        """Statement counts by their first keyword."""
+        verbs: dict[str, int] = defaultdict(int)
+        for key, n in self.counts.items():
+            verbs[key.split(" ", 1)[0].upper()] += n
+        return dict(verbs)
+
+    def lines(self, units: int, top: int = 40) -> list[str]:
+        """The summary and the ``top`` statement shapes by total time."""
+        total = self.total()
+        sql_s = sum(self.seconds.values())
+        out = [
+            f"SQL statements: {total} ({total / units:.1f} per unit), "
+            f"transactions committed: {self.commits} ({self.commits / units:.2f} per unit), "
+            f"time in the driver: {sql_s:.3f}s ({sql_s / units * 1e3:.3f} ms per unit)"
+        ]
+        for verb, n in sorted(self.by_verb().items(), key=lambda kv: -kv[1]):
+            out.append(f"  {verb:<10}{n:>8}{n / units:>8.2f} per unit")
+        out.append(f"{'count':>7}{'per unit':>9}{'ms/unit':>9}  statement shape")
+        for key, n in sorted(self.counts.items(), key=lambda kv: -self.seconds[kv[0]])[:top]:
+            out.append(f"{n:>7}{n / units:>9.2f}{self.seconds[key] / units * 1e3:>9.3f}  {key}")
+        return out
+
+
+class MethodTimer:
+    """Wraps the public methods of some classes to count calls and sum their wall time."""
+
+    def __init__(self, *classes: type) -> None:
+        self.classes = classes
+        self.calls: dict[str, int] = defaultdict(int)
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def installed(self) -> Iterator[MethodTimer]:
+        """Wrap while the block runs."""
+        saved: list[tuple[type, str, Any]] = []
+        for cls in self.classes:
+            for name in dir(cls):
+                attr = getattr(cls, name)
+                if name.startswith("_") or not callable(attr) or isinstance(attr, type):
+                    continue
+                if name in {"close", "db"}:
+                    continue
+                saved.append((cls, name, cls.__dict__.get(name, _MISSING)))
+                setattr(cls, name, self._wrap(f"{cls.__name__}.{name}", attr))
+        try:
+            yield self
+        finally:
+            for cls, name, original in reversed(saved):
+                if original is _MISSING:
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, original)
+
+    def _wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.calls[label] += 1
+                self.seconds[label] += time.perf_counter() - started
+
+        return timed
+
+    def wrap_function(self, module: Any, name: str) -> Callable[[], None]:
+        """Wrap ``module.name``; return the undo."""
+        original = getattr(module, name)
+        setattr(module, name, self._wrap(f"{module.__name__.rsplit('.', 1)[-1]}.{name}", original))
+        return lambda: setattr(module, name, original)
+
+    def lines(self, units: int) -> list[str]:
+        """One line per method, slowest first (nested calls are counted in both)."""
+        rows = sorted(self.seconds.items(), key=lambda kv: -kv[1])
+        out = [f"{'method':<42}{'calls':>8}{'per unit':>9}{'mean ms':>9}{'ms/unit':>9}"]
+        for name, total in rows:
+            n = self.calls[name]
+            out.append(
+                f"{name:<42}{n:>8}{n / units:>9.2f}{total / n * 1e3:>9.3f}"
+                f"{total / units * 1e3:>9.3f}"
+            )
+        return out
+
+
+_MISSING = object()
+
+
+class Profile:
+    """Statement trace + method timer + optional cProfile, around one measured call."""
+
+    def __init__(self, timer: MethodTimer, *, cprofile: bool, functions: list[Any]) -> None:
+        self.sql = SqlTrace()
+        self.timer = timer
+        self.functions = functions  # (module, name) pairs to time as well
+        self.profiler = cProfile.Profile() if cprofile else None
+
+    @contextmanager
+    def active(self) -> Iterator[Profile]:
+        """Everything on while the block runs."""
+        with ExitStack() as stack:
+            stack.enter_context(self.sql.installed())
+            stack.enter_context(self.timer.installed())
+            for module, name in self.functions:
+                stack.callback(self.timer.wrap_function(module, name))
+            if self.profiler is not None:
+                self.profiler.enable()
+                stack.callback(self.profiler.disable)
+            yield self
+
+    def report(self, units: int, *, top: int) -> str:
+        """Every table, as text."""
+        parts = ["\n".join(self.timer.lines(units)), "\n".join(self.sql.lines(units, top))]
+        if self.profiler is not None:
+            buf = io.StringIO()
+            pstats.Stats(self.profiler, stream=buf).sort_stats("cumulative").print_stats(top)
+            parts.append(buf.getvalue())
+        return "\n\n".join(parts)
