@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -328,3 +329,23 @@ def test_a_section_added_by_another_part_shows_up_with_its_answer_form(
         inbox_api._extra.pop("plan_questions", None)
         inbox_api._actions.pop(("plan_questions", "Answer"), None)
         client.close()
+
+
+def test_a_stale_input_counts_even_behind_many_newer_pending_ones(wf_client: Client) -> None:
+    """The stale section (which the overview counts) finds an input pending for ten days
+    although more than a page (200) of younger inputs are pending too."""
+    import workflows_cases as wc
+
+    clock: FakeClock = wf_client.clock  # type: ignore[assignment]
+    clock.set(datetime.now(UTC) - timedelta(days=10))
+    wf_client.workflows.deploy(wc.hourly)
+    old = wf_client.workflows.publish(
+        "hourly", "ticks", "old", None, input=("tracker", "ticket", "T-1", "old ticket")
+    )
+    clock.set(datetime.now(UTC) - timedelta(hours=1))
+    for n in range(205):
+        wf_client.workflows.publish(
+            "hourly", "ticks", f"new-{n}", None, input=("tracker", "ticket", f"N-{n}", "")
+        )
+    stale = [i for i in Inbox(wf_client).items() if i.section == "stale_inputs"]
+    assert [i.item_id for i in stale] == old.caused_by
