@@ -172,7 +172,7 @@ def test_generated_artifacts_load_with_the_existing_loaders(tmp_path: Path) -> N
     assert core.resource_scope.write == ["src/**", "tests/**"]
     assert ".git/**" in core.resource_scope.forbidden
     plan = load_plan(home / "plans" / "example-change.yaml")
-    assert plan.test_command == policy.verify.test_command
+    assert plan.test_command == [*(policy.verify.test_command or []), "{tests}"]
     assert (repo / plan.test_spec).is_file()
     profile = ProjectProfile.model_validate_json((home / "profile.json").read_text())
     assert profile.profile_id == "software-dev-python"
@@ -216,6 +216,8 @@ def test_dbt_project_is_a_data_pipeline(tmp_path: Path) -> None:
     assert policy.verify.test_command is not None
     assert policy.verify.test_command[-3:] == ["sql", "--paths", "models"]
     assert "sql-check" in load_router(home).apps
+    plan = load_plan(home / "plans" / "example-model-change.yaml")
+    assert plan.test_command[0] == "{python}"
     assert result.report.configuration.patch_only_mode is False
 
 

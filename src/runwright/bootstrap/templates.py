@@ -194,7 +194,9 @@ def render_plan(ctx: Context, test_command: list[str]) -> list[PlannedFile]:
     ext = profile.extension
     if not ext.plan_template:
         return []
-    tokens = tokens_for(ctx, ctx.mapping.mappings[0], test_command)
+    # Plans expand {python} themselves: keep the plan free of this machine's interpreter path.
+    portable = ["{python}" if part == ctx.python else part for part in test_command]
+    tokens = tokens_for(ctx, ctx.mapping.mappings[0], portable)
     text = profile.read(ext.plan_template)
     data = tokens.expand(yaml.safe_load(text))
     name = f"{data.get('plan_id', 'example')}.yaml"
