@@ -15,7 +15,7 @@ from runwright.api.client import Client
 from runwright.cli.context import AppContext, pass_app
 from runwright.cli.output import ago, console, duration, print_json, styled_state
 from runwright.domain.events import RunEvent
-from runwright.domain.runs import Run
+from runwright.domain.runs import Run, RunKind
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState
 from runwright.store.base import RunFilter
 from runwright.store.sql_resolve import RESOLVE_ACTIONS
@@ -132,11 +132,20 @@ def show(app: AppContext, run_id: str, as_json: bool) -> None:
         }
         if op_view is not None:
             shown["op_run"] = view_json(op_view)
+        if run.kind is RunKind.PLAN:
+            from runwright.cli.plan_view import view_json as plan_json
+
+            shown["plan"] = plan_json(client.plans.get(run_id))
         print_json(shown)
         return
     console.print(_run_panel(client, run))
     if op_view is not None:
         console.print(*op_run_section(op_view))
+    if run.kind is RunKind.PLAN:
+        from runwright.cli.plan_view import plan_renderable
+
+        console.print(plan_renderable(client.plans.get(run_id), detail=False))
+        console.print(f"[dim]details: runwright plan show {run_id}[/dim]")
     if steps:
         table = Table("#", "step", "try", "state", "took", "tool", "error", title="steps")
         for s in steps:
