@@ -80,3 +80,37 @@ def test_a_request_made_before_the_step_stops_it_at_once() -> None:
     with pytest.raises(Interrupt), it.guard(None):
         ran = True
     assert not ran
+
+
+def test_the_watchdog_fires_each_deadline_once_in_order_and_never_a_disarmed_one() -> None:
+    """Deadlines armed out of order fire earliest first, each with its own token; a disarmed
+    one never fires; a later deadline does not hold back an earlier one armed after it."""
+    dog = interrupts.Watchdog()
+    fired: list[int] = []
+    done = threading.Event()
+
+    def fire(token: int) -> None:
+        fired.append(token)
+        if len(fired) == 2:
+            done.set()
+
+    late = dog.arm(0.4, fire)
+    dropped = dog.arm(0.1, fire)
+    early = dog.arm(0.2, fire)
+    dog.disarm(dropped)
+    assert done.wait(5)
+    time.sleep(0.3)
+    assert fired == [early, late]
+
+
+def test_a_timed_block_after_a_timed_block_gets_its_full_timeout() -> None:
+    """The shared watchdog thread is reused: a block armed right after another one ended is
+    interrupted after its own timeout, not at the deadline the earlier block had."""
+    it = Interrupter()
+    with it.guard(0.15):
+        pass
+    started = time.monotonic()
+    with pytest.raises(Interrupt) as err, it.guard(0.6):
+        time.sleep(5)
+    assert err.value.cause == interrupts.TIMEOUT
+    assert 0.5 <= time.monotonic() - started < 3

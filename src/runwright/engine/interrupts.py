@@ -9,12 +9,17 @@ while the engine writes to the store.
 from __future__ import annotations
 
 import ctypes
+import logging
+import os
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 TIMEOUT = "timeout"
 CANCEL = "cancel"
@@ -61,6 +66,81 @@ def _install_handler() -> None:
             signal.signal(signal.SIGALRM, _sigalrm)
 
 
+class Watchdog:
+    """One timer thread for the whole process: calls ``fire(token)`` when an armed deadline
+    passes.
+
+    A guarded block used to start (and cancel) a ``threading.Timer``, a new thread per block
+    (about 0.2 ms, more on a busy machine; a workflow run has two such blocks). The watchdog's
+    thread is started on first use and sleeps until the earliest armed deadline; arming a later
+    deadline than the one it sleeps towards does not even wake it. ``token`` tells the callback
+    which arming fired, so a deadline that passes just as its block ends never reaches the next
+    one. After ``idle_seconds`` with nothing armed the thread ends (the next ``arm`` starts
+    another); a forked child starts with a watchdog of its own.
+    """
+
+    idle_seconds = 30.0
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._armed: dict[int, tuple[float, Callable[[int], None]]] = {}
+        self._tokens = 0
+        self._waking_at: float | None = None  # the deadline the thread sleeps towards
+        self._thread: threading.Thread | None = None
+
+    def arm(self, timeout: float, fire: Callable[[int], None]) -> int:
+        """Call ``fire(token)`` ``timeout`` seconds from now unless disarmed; return token."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._tokens += 1
+            token = self._tokens
+            self._armed[token] = (deadline, fire)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="runwright-timeouts", daemon=True
+                )
+                self._thread.start()
+            elif self._waking_at is None or deadline < self._waking_at:
+                self._cond.notify()
+            return token
+
+    def disarm(self, token: int) -> None:
+        """Forget an armed deadline (the thread notices when it next wakes)."""
+        with self._cond:
+            self._armed.pop(token, None)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    now = time.monotonic()
+                    due = [(t, fire) for t, (d, fire) in self._armed.items() if d <= now]
+                    if due:
+                        for token, _ in due:
+                            del self._armed[token]
+                        break
+                    if not self._armed:
+                        self._waking_at = None
+                        if not self._cond.wait(self.idle_seconds) and not self._armed:
+                            self._thread = None
+                            return
+                        continue
+                    self._waking_at = min(d for d, _ in self._armed.values())
+                    self._cond.wait(self._waking_at - now)
+            for token, fire in due:
+                try:
+                    fire(token)
+                except Exception:  # a callback's failure must not stop every other timeout
+                    log.exception("timeout callback failed")
+
+
+_WATCHDOG = Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG._reset)
+
+
 class Interrupter:
     """Delivers at most one Interrupt into the thread running a step."""
 
@@ -69,7 +149,7 @@ class Interrupter:
         self.armed = False
         self.pending: str | None = None
         self._thread: threading.Thread | None = None
-        self._timer: threading.Timer | None = None
+        self._timer_token: int | None = None
         self._async_sent = False
         self.requested: str | None = None
 
@@ -91,9 +171,9 @@ class Interrupter:
         else:
             self._async_sent = _set_async_exc(thread.ident, Interrupt) == 1
 
-    def _fire_timeout(self) -> None:
+    def _fire_timeout(self, token: int) -> None:
         with self._lock:
-            if self.armed and self.pending is None:
+            if self.armed and self.pending is None and token == self._timer_token:
                 self.pending = TIMEOUT
                 self._deliver()
 
@@ -114,9 +194,7 @@ class Interrupter:
                 self.armed = False
                 raise Interrupt(self.requested)
             if timeout is not None:
-                self._timer = threading.Timer(timeout, self._fire_timeout)
-                self._timer.daemon = True
-                self._timer.start()
+                self._timer_token = _WATCHDOG.arm(timeout, self._fire_timeout)
         try:
             yield
         except Interrupt as exc:
@@ -128,9 +206,9 @@ class Interrupter:
         finally:
             with self._lock:
                 self.armed = False
-                if self._timer is not None:
-                    self._timer.cancel()
-                    self._timer = None
+                if self._timer_token is not None:
+                    _WATCHDOG.disarm(self._timer_token)
+                    self._timer_token = None
                 if self._async_sent and thread.ident is not None:
                     _set_async_exc(thread.ident, ctypes.py_object())  # clear an undelivered one
                     self._async_sent = False
