@@ -476,3 +476,26 @@ def test_a_symlinked_home_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="symlink"):
         init_project(repo, env=tool_env(tmp_path))
     assert list(elsewhere.iterdir()) == []
+
+
+def test_installed_agent_clis_are_routed(tmp_path: Path) -> None:
+    """Agent CLIs found on PATH become router apps through their shipped adapters; the
+    profile's task kinds go to the first, the others are fallbacks, pytest and ruff validate,
+    and the plan's roles may use them."""
+    repo = make_repo(tmp_path / "calc", PY_PACKAGE)
+    env = tool_env(tmp_path, aider="aider 0.80.0", claude="1.0.3 (Claude Code)")
+    result = init_project(repo, env=env)
+    home = repo / ".runwright"
+    router = load_router(home)
+    assert router.apps["aider"].adapter == "aider"
+    assert router.apps["aider"].command is not None
+    assert router.apps["aider"].command[0] == "aider"
+    [rule] = [r for r in router.routing.rules if r.id == "software-dev-python-changes"]
+    assert rule.select_from == ["aider"]
+    assert rule.fallback_to == ["claude"]
+    assert rule.validate_with == ["pytest", "ruff"]
+    assert rule.required
+    plan = load_plan(home / "plans" / "example-change.yaml")
+    assert plan.roles["implement-plan"].tools == ["aider", "claude"]
+    assert result.report.status is BootstrapStatus.READY
+    assert not any("install an agent CLI" in s for s in result.report.next_steps.for_human)

@@ -10,6 +10,7 @@ import yaml
 
 from runwright.bootstrap.catalog import BUILTIN_PROFILES, profile, profiles
 from runwright.bootstrap.composition import compose
+from runwright.bootstrap.validation import fix_phase, missing_paths
 from runwright.domain.bootstrap import (
     BootstrapReport,
     BootstrapStatus,
@@ -23,6 +24,7 @@ from runwright.domain.bootstrap import (
     select_profile,
 )
 from runwright.domain.execmodel.registry import DEFAULT_REGISTRY
+from runwright.domain.policy import PatchConstraints
 from runwright.domain.profiles import (
     ConflictKind,
     Domain,
@@ -30,7 +32,7 @@ from runwright.domain.profiles import (
     relaxed_fields,
     strictest,
 )
-from runwright.domain.router_specs import PhaseSpec
+from runwright.domain.router_specs import PhaseSpec, ResourceScope
 from runwright.errors import NotFound
 from runwright.execmodel.loader import load_operator_file
 from runwright.plans.contract import load_plan
@@ -271,3 +273,27 @@ def test_profile_files_cannot_leave_their_folder(tmp_path: Path) -> None:
     """A profile file path with .. is refused."""
     with pytest.raises(Exception, match="leaves the profile folder"):
         profile("generic").file("../../errors.py")
+
+
+def test_validation_narrows_and_tightens_a_generated_phase() -> None:
+    """Auto-fixes: a write glob outside the project scope or inside a forbidden path is
+    dropped, the project's forbidden paths are added, a looser limit is tightened; a folder
+    that does not exist is a missing path."""
+    phase = PhaseSpec.model_validate(
+        {
+            "phase_id": "P",
+            "name": "p",
+            "category": "implementation",
+            "resource_scope": {"write": ["src/**", "vendor/**", "secrets/keys/**"]},
+            "constraints": {"patch": {"max_lines_changed": 900}},
+        }
+    )
+    project = ResourceScope(write=["src/**", "secrets/**"], forbidden=["secrets/**"])
+    fixed, fixes = fix_phase(phase, project, PatchConstraints(max_lines_changed=300))
+    assert fixed.resource_scope.write == ["src/**"]
+    assert fixed.resource_scope.forbidden == ["secrets/**"]
+    assert fixed.constraints.patch.max_lines_changed == 300
+    assert len(fixes) == 3
+    assert fix_phase(fixed, project, PatchConstraints(max_lines_changed=300))[1] == []
+    assert missing_paths(fixed, ["src/a.py"]) == []
+    assert missing_paths(fixed, ["lib/a.py"]) == ["src/**"]
