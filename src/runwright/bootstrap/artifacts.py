@@ -151,8 +151,14 @@ class Context:
         """Record that ``what`` was dropped because ``tool`` is missing."""
         if not self.relevant(tool):
             return
+        prefix = f"{tool} not found: "
+        earlier = [w for w in self.notes.warnings if w.message.startswith(prefix)]
+        parts = [earlier[0].message.removeprefix(prefix).split(" left out")[0]] if earlier else []
+        if what not in parts:
+            parts.append(what)
+        self.notes.warnings = [w for w in self.notes.warnings if w not in earlier]
         self.notes.warn(
-            "missing_tool", f"{tool} not found: {what} left out (install it and rerun init)"
+            "missing_tool", f"{prefix}{'; '.join(parts)} left out (install it and rerun init)"
         )
         self.notes.auto_fixes.append(f"dropped {what}: {tool} is not installed")
 
