@@ -17,7 +17,7 @@ def _commands() -> list[str]:
 def test_the_readme_opens_with_the_two_commands() -> None:
     """Before the first section: one command runs the main job, one runs the tests."""
     main_job, tests = _commands()[:2]
-    assert "runwright demo" in main_job
+    assert "runwright tour" in main_job
     assert "pip install" in main_job
     assert "pytest" in tests
     assert "pip install" in tests
