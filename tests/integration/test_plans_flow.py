@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from plans_support import (
     add_app,
     commits_touching,
@@ -399,3 +400,29 @@ def test_continue_lets_independent_phases_proceed(pc: Client, repo: Path) -> Non
     impl = view.record.schedule["implementation"]
     assert isinstance(impl, dict)
     assert impl["batches"] == [{"phase_ids": ["I1"]}, {"phase_ids": ["I2"]}]
+
+
+# ---- package defects and cancellation ---------------------------------------------------------
+def test_a_tool_the_router_refuses_is_a_package_defect_escalated_at_once(
+    pc: Client, repo: Path
+) -> None:
+    """A role mapped to an app that cannot take code edits: tech-lead must fix the package."""
+    path = repo / ".runwright" / "router.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["apps"]["tests-writer"]["capabilities"] = {"task_kinds": ["analysis"]}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    view = run(pc, repo / "plans" / "greet.yaml")
+    esc = view.open_escalation()
+    assert esc is not None
+    assert (esc.blocked_gate, esc.blocker_class.value, esc.round) == ("test", "package-defect", 0)
+    assert esc.routed_to == "tech-lead"
+    assert "route rejected" in esc.summary
+
+
+def test_a_canceled_plan_leaves_nothing_in_the_inbox(pc: Client, repo: Path) -> None:
+    """Canceling a plan that waits on an escalation removes it from the inbox."""
+    view = run(pc, repo / "plans" / "greet-escalates.yaml")
+    assert view.waiting_for_decision()
+    pc.cancel(view.run_id)
+    assert pc.get(view.run_id).state is RunState.CANCELED
+    assert [i for i in Inbox(pc).items() if i.section == "plan_escalations"] == []

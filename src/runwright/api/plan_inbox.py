@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from runwright.api.inbox import ActionField, InboxOptions, ItemAction, Provider
+from runwright.domain.states import TERMINAL_RUN_STATES
 from runwright.domain.workflows.models import InboxAction, InboxItem
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ def escalations_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
     """Every open plan escalation of this project."""
     items = []
     for esc in client.plans.escalations()[: opts.limit]:
+        if client.get(esc.run_id).state in TERMINAL_RUN_STATES:
+            continue  # the run was canceled while it waited: nothing is left to decide
         options = {o.id: o for o in esc.options}
         detail = f"{esc.summary}\nschedule: {esc.schedule_impact}\n" + "\n".join(
             f"option {o.id}{' (preferred)' if o.id == esc.preferred else ''}: {o.summary}"

@@ -246,10 +246,14 @@ def _phase_failures(gate: Gate, phases: list[PlanPhase], outcomes: Outcomes) -> 
         error = latest.get("error") or status
         refs = [f"run:{r}" for r in outcomes.runs.get(p.phase_id, [])]
         refs += [f"patch:{i}" for i in latest.get("patch_ids", [])]
+        unroutable = str(error).startswith("route rejected")
         out.append(
             Defect(
                 gate=gate.value,
                 code="phase_failed" if status != "skipped" else "phase_skipped",
+                blocker_class=BlockerClass.PACKAGE_DEFECT
+                if unroutable
+                else BlockerClass.IMPLEMENTATION_DEFECT,
                 message=f"phase {p.phase_id} did not commit: {error}",
                 required_correction=f"{p.objective.strip().splitlines()[0]} — and fix: {error}",
                 phase_id=p.phase_id,
