@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Update, bindparam, select
+from sqlalchemy.sql import ClauseElement
 
 from runwright.domain.events import GENESIS_HASH, EventKind, event_hash
 from runwright.domain.ids import new_id
@@ -15,6 +17,23 @@ from runwright.store.schema import run_events, runs
 from runwright.store.types import dumps
 
 INSERT_EVENTS = run_events.insert()
+_LOCK_HEAD = (
+    select(runs.c.event_seq, runs.c.last_event_hash)
+    .where(runs.c.run_id == bindparam("run_id"))
+    .with_for_update()
+)
+
+
+@lru_cache(maxsize=128)
+def _head_update(columns: frozenset[str]) -> Update:
+    """``UPDATE runs SET event_seq, last_event_hash, updated_at[, columns] WHERE run_id``,
+    built once per set of extra columns (parameters ``b_run`` and ``v_<column>``)."""
+    names = sorted(columns | {"event_seq", "last_event_hash", "updated_at"})
+    return (
+        runs.update()
+        .where(runs.c.run_id == bindparam("b_run"))
+        .values({name: bindparam(f"v_{name}") for name in names})
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +91,7 @@ def build_events(
 
 def lock_head(conn: Connection, run_id: str) -> ChainHead:
     """Read (and on PostgreSQL lock) the run's chain head for an append in this transaction."""
-    row = conn.execute(
-        select(runs.c.event_seq, runs.c.last_event_hash)
-        .where(runs.c.run_id == run_id)
-        .with_for_update()
-    ).first()
+    row = conn.execute(_LOCK_HEAD, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"run {run_id} not found", run_id=run_id)
     return ChainHead(row.event_seq, row.last_event_hash or GENESIS_HASH)
@@ -97,11 +112,13 @@ def append_locked(
     """
     head = head or lock_head(conn, run_id)
     rows, new_head = build_events(run_id, head, events, now)
-    conn.execute(
-        runs.update()
-        .where(runs.c.run_id == run_id)
-        .values(event_seq=new_head.seq, last_event_hash=new_head.hash, updated_at=now, **run_values)
-    )
+    values = dict(run_values, event_seq=new_head.seq, last_event_hash=new_head.hash, updated_at=now)
+    if any(isinstance(v, ClauseElement) for v in run_values.values()):
+        conn.execute(runs.update().where(runs.c.run_id == run_id).values(**values))
+    else:
+        params = {f"v_{k}": v for k, v in values.items()}
+        params["b_run"] = run_id
+        conn.execute(_head_update(frozenset(run_values)), params)
     if rows:
         conn.execute(INSERT_EVENTS, rows)
     return new_head

@@ -60,6 +60,29 @@ _CONSUME = (
     .returning(wf_events.c.event_id)
 )
 
+_RESERVE = (
+    update(wf_events)
+    .where(
+        wf_events.c.workflow == bindparam("b_workflow"),
+        wf_events.c.topic == bindparam("b_topic"),
+        wf_events.c.message_id.in_(bindparam("b_ids", expanding=True)),
+        wf_events.c.status == PENDING,
+    )
+    .values(
+        status=RESERVED,
+        reserved_by_run_id=bindparam("b_run"),
+        updated_at=bindparam("v_updated_at"),
+    )
+    .returning(wf_events.c.message_id)
+)
+_RESERVED_COUNT = select(func.count()).select_from(wf_events).where(*_MINE)
+_FIND_EVENT = select(wf_events.c.event_id).where(
+    wf_events.c.workflow == bindparam("workflow"),
+    wf_events.c.topic == bindparam("topic"),
+    wf_events.c.message_id == bindparam("message_id"),
+)
+_INSERT_EVENT = wf_events.insert()
+
 
 @dataclass(frozen=True, slots=True)
 class Publish:
@@ -93,29 +116,27 @@ def publish_in(
     report = PublishReport()
     for item in items:
         row = conn.execute(
-            select(wf_events.c.event_id).where(
-                wf_events.c.workflow == workflow,
-                wf_events.c.topic == item.topic,
-                wf_events.c.message_id == item.message_id,
-            )
+            _FIND_EVENT,
+            {"workflow": workflow, "topic": item.topic, "message_id": item.message_id},
         ).first()
         payload = dumps(item.payload, what=f"payload of {item.topic}/{item.message_id}")
         if row is None:
             event_id = new_id()
             conn.execute(
-                wf_events.insert().values(
-                    event_id=event_id,
-                    workflow=workflow,
-                    topic=item.topic,
-                    message_id=item.message_id,
-                    payload=payload,
-                    status=PENDING,
-                    reserved_by_run_id=None,
-                    created_by_run_id=run_id,
-                    attempt_number=1,
-                    created_at=now,
-                    updated_at=now,
-                )
+                _INSERT_EVENT,
+                {
+                    "event_id": event_id,
+                    "workflow": workflow,
+                    "topic": item.topic,
+                    "message_id": item.message_id,
+                    "payload": payload,
+                    "status": PENDING,
+                    "reserved_by_run_id": None,
+                    "created_by_run_id": run_id,
+                    "attempt_number": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
             report.created.append(event_id)
         else:
@@ -163,13 +184,22 @@ def reserve_in(
     wanted = [r for r in wanted if r.ids]
     if not wanted:
         return []
-    got = conn.execute(
-        update(wf_events)
-        .where(_match(workflow, wanted), wf_events.c.status == PENDING)
-        .values(status=RESERVED, reserved_by_run_id=run_id, updated_at=now)
-        .returning(wf_events.c.topic, wf_events.c.message_id)
-    ).all()
-    have = {(r.topic, r.message_id) for r in got}
+    ids_by_topic: dict[str, list[str]] = {}
+    for r in wanted:
+        ids_by_topic.setdefault(r.topic, []).extend(r.ids)
+    have: set[tuple[str, str]] = set()
+    for topic, ids in ids_by_topic.items():
+        got = conn.execute(
+            _RESERVE,
+            {
+                "b_workflow": workflow,
+                "b_topic": topic,
+                "b_ids": list(dict.fromkeys(ids)),
+                "b_run": run_id,
+                "v_updated_at": now,
+            },
+        ).scalars()
+        have.update((topic, message_id) for message_id in got)
     out = []
     for r in wanted:
         ids = [i for i in dict.fromkeys(r.ids) if (r.topic, i) in have]
@@ -218,11 +248,7 @@ def take_over_in(conn: Connection, old_run: str, new_run: str, now: datetime) ->
 
 def reserved_ok_in(conn: Connection, run_id: str, expected: int) -> bool:
     """True while all ``expected`` events the run reserved are still reserved by it."""
-    n = conn.execute(
-        select(func.count())
-        .select_from(wf_events)
-        .where(wf_events.c.reserved_by_run_id == run_id, wf_events.c.status == RESERVED)
-    ).scalar_one()
+    n = conn.execute(_RESERVED_COUNT, {"run_id": run_id}).scalar_one()
     return int(n) == expected
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from runwright.domain.workflows.models import Input
 from runwright.domain.workflows.topics import InputStatus, input_status
@@ -17,6 +17,13 @@ from runwright.store.tables_workflows import wf_event_inputs, wf_events, wf_inpu
 from runwright.store.workflows_rows import input_from_row
 
 _BATCH = 200
+_FIND_INPUT = select(wf_inputs.c.input_id).where(
+    wf_inputs.c.workflow == bindparam("workflow"),
+    wf_inputs.c.source == bindparam("source"),
+    wf_inputs.c.type == bindparam("type"),
+    wf_inputs.c.external_id == bindparam("external_id"),
+)
+_INSERT_INPUT = wf_inputs.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +42,8 @@ def find_input_in(
 ) -> str | None:
     """The id of an already registered input, if any."""
     value = conn.execute(
-        select(wf_inputs.c.input_id).where(
-            wf_inputs.c.workflow == workflow,
-            wf_inputs.c.source == source,
-            wf_inputs.c.type == type_,
-            wf_inputs.c.external_id == external_id,
-        )
+        _FIND_INPUT,
+        {"workflow": workflow, "source": source, "type": type_, "external_id": external_id},
     ).scalar()
     return None if value is None else str(value)
 
@@ -54,16 +57,17 @@ def insert_inputs_in(
         if find_input_in(conn, workflow, item.source, item.type, item.external_id):
             continue
         conn.execute(
-            wf_inputs.insert().values(
-                input_id=item.input_id,
-                workflow=workflow,
-                source=item.source,
-                type=item.type,
-                external_id=item.external_id,
-                title=item.title,
-                created_by_run_id=run_id,
-                created_at=now,
-            )
+            _INSERT_INPUT,
+            {
+                "input_id": item.input_id,
+                "workflow": workflow,
+                "source": item.source,
+                "type": item.type,
+                "external_id": item.external_id,
+                "title": item.title,
+                "created_by_run_id": run_id,
+                "created_at": now,
+            },
         )
         written.append(item.input_id)
     return written

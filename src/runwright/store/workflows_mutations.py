@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from runwright.domain.events import EventKind
 from runwright.domain.ids import new_id
@@ -40,10 +40,18 @@ from runwright.store.workflows_common import (
     phase_event,
     require_status,
     reserved_count,
+    update_where,
     workflow_of,
 )
 from runwright.store.workflows_ending import Ended, Ending, end_run_in
 from runwright.store.workflows_events import reserved_ok_in
+
+_INSERT_MUTATION = wf_mutations.insert()
+_LOCK_MUTATION = (
+    select(wf_mutations)
+    .where(wf_mutations.c.mutation_id == bindparam("mutation_id"))
+    .with_for_update()
+)
 
 
 class RunAborted(Conflict):
@@ -89,25 +97,26 @@ class MutationOps:
             )
             mutation_id = new_id()
             conn.execute(
-                wf_mutations.insert().values(
-                    mutation_id=mutation_id,
-                    handler_run_id=run_id,
-                    workflow=h.workflow,
-                    handler=h.handler,
-                    tool_namespace=m.tool_namespace,
-                    tool_method=m.tool_method,
-                    params=dumps(m.params, what="mutation parameters"),
-                    idempotency_key=m.idempotency_key,
-                    status=MutationStatus.IN_FLIGHT.value,
-                    result=None,
-                    error="",
-                    error_type="",
-                    reconcile_attempts=0,
-                    ui_title=m.ui_title,
-                    can_reconcile=m.can_reconcile,
-                    created_at=now,
-                    updated_at=now,
-                )
+                _INSERT_MUTATION,
+                {
+                    "mutation_id": mutation_id,
+                    "handler_run_id": run_id,
+                    "workflow": h.workflow,
+                    "handler": h.handler,
+                    "tool_namespace": m.tool_namespace,
+                    "tool_method": m.tool_method,
+                    "params": dumps(m.params, what="mutation parameters"),
+                    "idempotency_key": m.idempotency_key,
+                    "status": MutationStatus.IN_FLIGHT.value,
+                    "result": None,
+                    "error": "",
+                    "error_type": "",
+                    "reconcile_attempts": 0,
+                    "ui_title": m.ui_title,
+                    "can_reconcile": m.can_reconcile,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
             h_update(conn, run_id, now, phase=Phase.MUTATING.value)
             f.append(
@@ -152,9 +161,7 @@ class MutationOps:
         )
 
     def _lock_mutation(self, conn: Connection, mutation_id: str) -> Any:
-        row = conn.execute(
-            select(wf_mutations).where(wf_mutations.c.mutation_id == mutation_id).with_for_update()
-        ).first()
+        row = conn.execute(_LOCK_MUTATION, {"mutation_id": mutation_id}).first()
         if row is None:
             raise Conflict(f"no mutation {mutation_id}", mutation_id=mutation_id)
         return row
@@ -179,19 +186,18 @@ class MutationOps:
             check_mutation(m.status, MutationStatus.APPLIED, mutation_id=mutation_id)
             require_status(h, RunStatus.ACTIVE, RunStatus.PAUSED_RECONCILIATION)
             check_phase(h.handler_type, h.phase, Phase.MUTATED, run_id=run_id)
-            conn.execute(
-                wf_mutations.update()
-                .where(wf_mutations.c.mutation_id == mutation_id)
-                .values(
-                    status=MutationStatus.APPLIED.value,
-                    result=dumps(result, what="mutation result"),
-                    error="",
-                    error_type="",
-                    next_reconcile_at=None,
-                    resolved_by=ResolvedBy.RECONCILIATION.value if reconciled else None,
-                    resolved_at=now if reconciled else None,
-                    updated_at=now,
-                )
+            update_where(
+                conn,
+                wf_mutations,
+                {"mutation_id": mutation_id},
+                status=MutationStatus.APPLIED.value,
+                result=dumps(result, what="mutation result"),
+                error="",
+                error_type="",
+                next_reconcile_at=None,
+                resolved_by=ResolvedBy.RECONCILIATION.value if reconciled else None,
+                resolved_at=now if reconciled else None,
+                updated_at=now,
             )
             h_update(
                 conn,

@@ -28,8 +28,9 @@ from runwright.store.types import loads
 
 
 @lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def parse_spec(text: str) -> WorkflowSpec:
-    """A stored spec (cached by its text: specs are immutable per version)."""
+    """A stored spec (cached by its text: specs are immutable per version, and frozen)."""
     return WorkflowSpec.model_validate(loads(text))
 
 

@@ -27,7 +27,7 @@ from runwright.store.base import NewRun
 from runwright.store.sql_runs import insert_runs
 from runwright.store.tables_workflows import wf_handler_runs, wf_handler_state, wf_workflows
 from runwright.store.types import UtcDateTime, dumps
-from runwright.store.workflows_common import handler_row, lock_workflow
+from runwright.store.workflows_common import handler_row, lock_workflow, update_where
 from runwright.store.workflows_defs import spec_of
 from runwright.store.workflows_events import take_over_in
 
@@ -65,6 +65,31 @@ def _due_query() -> Any:
 
 
 _DUE = _due_query()
+_HS = wf_handler_state.c
+_DUE_PRODUCER = (
+    select(_HS.handler)
+    .where(
+        _HS.workflow == bindparam("name"),
+        _HS.handler_type == HandlerType.PRODUCER.value,
+        _HS.next_run_at <= bindparam("now", type_=UtcDateTime()),
+    )
+    .order_by(_HS.next_run_at)
+    .limit(1)
+)
+_DUE_CONSUMER = (
+    select(_HS.handler)
+    .where(
+        _HS.workflow == bindparam("name"),
+        _HS.handler_type == HandlerType.CONSUMER.value,
+        or_(_HS.dirty.is_(True), _HS.wake_at <= bindparam("now", type_=UtcDateTime())),
+    )
+    .order_by(_HS.last_started_at.nulls_first(), _HS.handler)
+    .limit(1)
+)
+_HANDLER_STATE = select(_HS.state).where(
+    _HS.workflow == bindparam("workflow"), _HS.handler == bindparam("handler")
+)
+_INSERT_HANDLER_RUN = wf_handler_runs.insert()
 
 
 def due_workflows(conn: Connection, now: datetime) -> list[str]:
@@ -100,30 +125,9 @@ def start_next_in(conn: Connection, name: str, now: datetime) -> str | None:
             .where(wf_workflows.c.name == name)
             .values(pending_retry_run_id=None)
         )
-    hs = wf_handler_state.c
-    producer = conn.execute(
-        select(hs.handler)
-        .where(
-            hs.workflow == name,
-            hs.handler_type == HandlerType.PRODUCER.value,
-            hs.next_run_at <= now,
-        )
-        .order_by(hs.next_run_at)
-        .limit(1)
-    ).scalar()
-    chosen = (
-        producer
-        or conn.execute(
-            select(hs.handler)
-            .where(
-                hs.workflow == name,
-                hs.handler_type == HandlerType.CONSUMER.value,
-                or_(hs.dirty.is_(True), hs.wake_at <= now),
-            )
-            .order_by(hs.last_started_at.nulls_first(), hs.handler)
-            .limit(1)
-        ).scalar()
-    )
+    params = {"name": name, "now": now}
+    producer = conn.execute(_DUE_PRODUCER, params).scalar()
+    chosen = producer or conn.execute(_DUE_CONSUMER, params).scalar()
     if chosen is None:
         return None
     handler = spec.handler(chosen)
@@ -141,11 +145,7 @@ def _create(
     retry_of: Row[Any] | None,
 ) -> str:
     run_id = new_id()
-    state = conn.execute(
-        select(wf_handler_state.c.state).where(
-            wf_handler_state.c.workflow == wf.name, wf_handler_state.c.handler == handler.name
-        )
-    ).scalar()
+    state = conn.execute(_HANDLER_STATE, {"workflow": wf.name, "handler": handler.name}).scalar()
     producer = handler.type is HandlerType.PRODUCER
     phase = Phase.PENDING
     copied: dict[str, Any] = {
@@ -186,34 +186,40 @@ def _create(
         now,
     )
     conn.execute(
-        wf_handler_runs.insert().values(
-            run_id=run_id,
-            workflow=wf.name,
-            handler=handler.name,
-            handler_type=handler.type.value,
-            phase=phase.value,
-            status=RunStatus.ACTIVE.value,
-            retry_of=retry_of.run_id if retry_of is not None else None,
-            output_state=None,
-            error="",
-            error_type="",
-            workflow_version=wf.version,
-            created_at=now,
-            updated_at=now,
+        _INSERT_HANDLER_RUN,
+        {
+            "run_id": run_id,
+            "workflow": wf.name,
+            "handler": handler.name,
+            "handler_type": handler.type.value,
+            "phase": phase.value,
+            "status": RunStatus.ACTIVE.value,
+            "retry_of": retry_of.run_id if retry_of is not None else None,
+            "output_state": None,
+            "error": "",
+            "error_type": "",
+            "workflow_version": wf.version,
+            "created_at": now,
+            "updated_at": now,
             **copied,
-        )
+        },
     )
     if phase is Phase.EMITTING and retry_of is not None:
         take_over_in(conn, retry_of.run_id, run_id, now)
-    conn.execute(
-        wf_handler_state.update()
-        .where(wf_handler_state.c.workflow == wf.name, wf_handler_state.c.handler == handler.name)
-        .values(last_run_id=run_id, last_started_at=now)
+    update_where(
+        conn,
+        wf_handler_state,
+        {"workflow": wf.name, "handler": handler.name},
+        last_run_id=run_id,
+        last_started_at=now,
     )
-    conn.execute(
-        wf_workflows.update()
-        .where(wf_workflows.c.name == wf.name)
-        .values(active_run_id=run_id, pending_retry_run_id=None, updated_at=now)
+    update_where(
+        conn,
+        wf_workflows,
+        {"name": wf.name},
+        active_run_id=run_id,
+        pending_retry_run_id=None,
+        updated_at=now,
     )
     return run_id
 

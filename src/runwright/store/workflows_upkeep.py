@@ -13,7 +13,7 @@ from runwright.domain.ids import new_id
 from runwright.domain.runs import RunKind
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState
 from runwright.domain.workflows.mutations import MutationStatus, check_mutation
-from runwright.domain.workflows.phases import HandlerType, RunStatus
+from runwright.domain.workflows.phases import HandlerType, Phase, RunStatus
 from runwright.domain.workflows.rules import WorkflowStatus
 from runwright.domain.workflows.topics import EventStatus
 from runwright.errors import ValidationError
@@ -197,7 +197,7 @@ class UpkeepOps:
                 return "indeterminate"
             status = RunStatus.CANCELED if core == RunState.CANCELED.value else RunStatus.CRASHED
             ending = Ending(
-                status, h.phase, error=f"its core run ended {core}", error_type="RunEnded"
+                status, Phase(h.phase), error=f"its core run ended {core}", error_type="RunEnded"
             )
             end_run_in(conn, wf, h, ending, now, lambda evs: append_to(conn, run_id, evs, now))
             return status.value
