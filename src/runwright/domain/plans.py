@@ -288,6 +288,14 @@ class PlanSpec(_Spec):
         """The phases that run in ``stage``, in plan order."""
         return [p for p in self.phases if p.stage is stage]
 
+    def covering(self, requirement_id: str, phase_type: PhaseType) -> list[PlanPhase]:
+        """The phases of ``phase_type`` that name ``requirement_id``, in plan order."""
+        return [
+            p
+            for p in self.phases
+            if p.phase_type is phase_type and requirement_id in p.requirements
+        ]
+
     def requirement_ids(self) -> list[str]:
         """Every requirement id, in plan order."""
         return [r.id for r in self.requirements]

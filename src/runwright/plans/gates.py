@@ -193,14 +193,8 @@ def preflight(
 def _coverage(plan: PlanSpec, exceptions: set[str]) -> list[tuple[str, str, str]]:
     found = []
     for req in plan.requirements:
-        tests = [
-            p for p in plan.phases if p.phase_type is PhaseType.TEST and req.id in p.requirements
-        ]
-        code = [
-            p
-            for p in plan.phases
-            if p.phase_type is PhaseType.IMPLEMENTATION and req.id in p.requirements
-        ]
+        tests = plan.covering(req.id, PhaseType.TEST)
+        code = plan.covering(req.id, PhaseType.IMPLEMENTATION)
         if not code:
             found.append(
                 (

@@ -69,14 +69,8 @@ def trace(
     """Every requirement, traced to the tests that prove it and the code that meets it."""
     traces = []
     for req in plan.requirements:
-        tests = [
-            p for p in plan.phases if p.phase_type is PhaseType.TEST and req.id in p.requirements
-        ]
-        code = [
-            p
-            for p in plan.phases
-            if p.phase_type is PhaseType.IMPLEMENTATION and req.id in p.requirements
-        ]
+        tests = plan.covering(req.id, PhaseType.TEST)
+        code = plan.covering(req.id, PhaseType.IMPLEMENTATION)
         test_done = [p for p in tests if outcomes.committed(p.phase_id)]
         code_done = [p for p in code if outcomes.committed(p.phase_id)]
         test_files = sorted({f for p in test_done for f in outcomes.test_files(p.phase_id)})
