@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runwright.domain.plan_completion import ValidationReport
 from runwright.domain.plan_records import (
     Escalation,
     EscalationAnswer,
@@ -32,7 +33,7 @@ from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.errors import Conflict, NotFound, RunwrightError, ValidationError
 from runwright.plans.contract import load_plan_text, plan_digest, read_plan_text
 from runwright.plans.spec import PLAN_JOB, PlanRunSpec, Project
-from runwright.store.base import NewRun
+from runwright.store.base import NewRun, RunFilter
 from runwright.store.plans_store import PlanStore
 
 if TYPE_CHECKING:
@@ -285,3 +286,22 @@ class PlansClient:
             at=self.client.clock.now(),
         )
         return self.store.answer_escalation(escalation_id, answer, self.client.clock.now())
+
+    # ---- for the dashboard -----------------------------------------------------------------
+    def validation_runs(self, run_id: str) -> builtins.list[Run]:
+        """The plan run's validate-plan runs (one per validation round), oldest first."""
+        from runwright.plans.spec import VALIDATE_JOB
+
+        children = self.client.store.list_runs(
+            RunFilter(parent_run_id=run_id, job_name=VALIDATE_JOB, limit=100)
+        )
+        return sorted(children, key=lambda r: r.run_id)
+
+    def validation_report(self, run_id: str) -> ValidationReport | None:
+        """The report of the plan run's latest validate-plan run that produced one, or None
+        (the validation stage has not run, or its run failed)."""
+        for child in reversed(self.validation_runs(run_id)):
+            result = child.result if child.state is RunState.SUCCEEDED else None
+            if isinstance(result, dict) and isinstance(result.get("report"), dict):
+                return ValidationReport.model_validate(result["report"])
+        return None

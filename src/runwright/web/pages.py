@@ -21,6 +21,7 @@ from runwright.web import security
 NAV = (
     ("/", "Overview"),
     ("/runs", "Runs"),
+    ("/plans", "Plans"),
     ("/workflows", "Workflows"),
     ("/topics", "Topics"),
     ("/inputs", "Inputs"),
@@ -102,6 +103,7 @@ class Pages:
         from runwright.web.views_inbox import InboxViews
         from runwright.web.views_inputs import InputViews
         from runwright.web.views_parts import PartViews
+        from runwright.web.views_plans import PlanViews
         from runwright.web.views_runs import RunViews
         from runwright.web.views_topics import TopicViews
         from runwright.web.views_workflows import WorkflowViews
@@ -113,4 +115,5 @@ class Pages:
             *TopicViews(self).routes(),
             *InputViews(self).routes(),
             *InboxViews(self).routes(),
+            *PlanViews(self).routes(),
         ]

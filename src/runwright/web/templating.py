@@ -47,6 +47,29 @@ STATE_CLASS = {
     "failed:internal": "st-bad",
     "crashed": "st-bad",
     "paused": "st-waiting",
+    # plans: plan status, gates, escalations, requirement traces, defect severities
+    "complete": "st-ok",
+    "blocked": "st-bad",
+    "waiting_decision": "st-waiting",
+    "escalated": "st-attn",
+    "passed": "st-ok",
+    "checking": "st-running",
+    "open": "st-attn",
+    "answered": "st-ok",
+    "traced": "st-ok",
+    "partial": "st-waiting",
+    "untraced": "st-bad",
+    "exception": "st-muted",
+    "not-run": "st-muted",
+    "not-delegated": "st-muted",
+    "full": "st-ok",
+    "critical": "st-bad",
+    "high": "st-attn",
+    "medium": "st-waiting",
+    "low": "st-muted",
+    "stage-complete": "st-ok",
+    "stage-blocked": "st-bad",
+    "stage-escalated": "st-attn",
 }
 
 
@@ -103,6 +126,17 @@ def pretty_json(value: Any, limit: int = 20_000) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def first_line(text: str | None, limit: int = 220) -> str:
+    """The first line of ``text``, cut to ``limit`` characters."""
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def more_lines(text: str | None) -> bool:
+    """True when ``text`` has more than its first line to show."""
+    return len((text or "").strip().splitlines()) > 1
+
+
 def environment() -> Environment:
     """The template environment (autoescaping on)."""
     env = Environment(
@@ -116,6 +150,8 @@ def environment() -> Environment:
     env.filters["short_json"] = short_json
     env.filters["pretty_json"] = pretty_json
     env.filters["until"] = until
+    env.filters["first_line"] = first_line
+    env.filters["more_lines"] = more_lines
     env.filters["state_class"] = lambda s: STATE_CLASS.get(str(s), "")
     env.filters["iso"] = lambda d: d.isoformat(timespec="seconds") if d else ""
     return env

@@ -43,8 +43,19 @@ SECTION_HINTS = {
 #: Actions that are a page to look at rather than something to do.
 LINKS = {("stale_inputs", "Investigate"): "/inputs/{item_id}"}
 #: Where an item of a section is shown in full.
-ITEM_PAGES = {"stale_inputs": "/inputs/{item_id}"}
+ITEM_PAGES = {
+    "stale_inputs": "/inputs/{item_id}",
+    "plan_escalations": "/plans/{run_id}#escalation",
+}
 RESERVED_FIELDS = {"csrf", "section", "item_id", "action", "next"}
+
+
+def item_page(item: InboxItem) -> str | None:
+    """Where an item is shown in full (its input, its plan run…), if anywhere."""
+    page = ITEM_PAGES.get(item.section)
+    if page is None or ("{run_id}" in page and not item.run_id):
+        return None
+    return page.format(item_id=item.item_id, run_id=item.run_id or "")
 
 
 def section_title(section: str) -> str:
@@ -82,8 +93,7 @@ def show(item: InboxItem, known: dict[tuple[str, str], ItemAction]) -> ShownItem
                 link=link.format(item_id=item.item_id) if link else None,
             )
         )
-    page = ITEM_PAGES.get(item.section)
-    return ShownItem(item, shown, page.format(item_id=item.item_id) if page else None)
+    return ShownItem(item, shown, item_page(item))
 
 
 def group(items: list[InboxItem]) -> list[tuple[str, list[ShownItem]]]:

@@ -16,7 +16,8 @@ from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.errors import NotFound, RunwrightError
 from runwright.store.base import RunFilter
 from runwright.web.pages import Pages
-from runwright.web.views_inbox import section_title
+from runwright.web.views_inbox import item_page, section_title
+from runwright.web.views_plans import plan_link
 from runwright.web.views_workflows import workflow_rows
 
 PAGE_SIZE = 50
@@ -49,6 +50,7 @@ class RunViews:
             inbox=inbox[:INBOX_SHOWN],
             inbox_total=len(inbox),
             section_title=section_title,
+            item_page=item_page,
             workflows=workflow_rows(client),
             recent=recent,
             workers=workers,
@@ -108,6 +110,7 @@ class RunViews:
             in_doubt=in_doubt,
             op=op_view,
             handler=handler,
+            plan=plan_link(client, run),
             notice=request.query_params.get("notice"),
             terminal=run.state in TERMINAL_RUN_STATES,
             payload=lambda e: json.dumps(e.payload, indent=1, ensure_ascii=False),

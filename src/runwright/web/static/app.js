@@ -7,7 +7,29 @@
 
   function editing() {
     var el = document.activeElement;
-    return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT");
+    if (el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT")) {
+      return true;
+    }
+    // a field still holding text nobody sent yet (a note typed, then clicked away from)
+    var fields = main.querySelectorAll("textarea, input[type=text]");
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].value !== fields[i].defaultValue) { return true; }
+    }
+    return false;
+  }
+
+  function keepOpen(html) {
+    // <details> a person opened stay open when the part is swapped in
+    var open = [];
+    var shown = main.querySelectorAll("details[open]");
+    for (var i = 0; i < shown.length; i++) {
+      if (shown[i].id) { open.push(shown[i].id); }
+    }
+    main.innerHTML = html;
+    for (var j = 0; j < open.length; j++) {
+      var el = document.getElementById(open[j]);
+      if (el) { el.open = true; }
+    }
   }
 
   function poll() {
@@ -20,7 +42,7 @@
           if (!r.ok) { throw new Error(String(r.status)); }
           var tag = r.headers.get("ETag");
           return r.text().then(function (html) {
-            if (tag !== lastTag) { main.innerHTML = html; lastTag = tag; bind(); }
+            if (tag !== lastTag) { keepOpen(html); lastTag = tag; bind(); }
             live.classList.remove("stale");
           });
         })
