@@ -7,9 +7,10 @@ releases or cancels the runs that depend on it, and cancellation spreads to chil
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, and_, bindparam, case, func, null, select, text
 
 from runwright.domain.events import EventKind
 from runwright.domain.states import (
@@ -22,9 +23,67 @@ from runwright.domain.states import (
 from runwright.errors import Conflict, NotFound
 from runwright.store.chain import ChainHead, NewEvent, append_locked
 from runwright.store.schema import run_deps, runs
-from runwright.store.types import loads
+from runwright.store.types import UtcDateTime, loads
 
 _TERMINAL = [s.value for s in TERMINAL_RUN_STATES]
+_DEPENDENTS = select(run_deps.c.run_id).where(run_deps.c.depends_on_run_id == bindparam("b_done"))
+_RELEASED = and_(
+    runs.c.pending_deps == 1,
+    runs.c.state == RunState.PENDING.value,
+    runs.c.available_at.is_(None),
+)
+_NOW: Any = bindparam("b_now", type_=UtcDateTime())
+_RELEASE_DEPENDENTS = (
+    runs.update()
+    .where(runs.c.run_id.in_(_DEPENDENTS.scalar_subquery()))
+    .values(
+        pending_deps=runs.c.pending_deps - 1,
+        available_at=case((_RELEASED, _NOW), else_=runs.c.available_at),
+        state_reason=case((_RELEASED, null()), else_=runs.c.state_reason),
+        updated_at=case((_RELEASED, _NOW), else_=runs.c.updated_at),
+    )
+    .returning(runs.c.pending_deps, runs.c.state)
+)
+_LOCK_PARENT = (
+    select(
+        runs.c.state,
+        runs.c.state_reason,
+        runs.c.wait_for,
+        runs.c.wait_remaining,
+        runs.c.max_parallel,
+        runs.c.available_at,
+    )
+    .where(runs.c.run_id == bindparam("b_parent"))
+    .with_for_update()
+)
+_PARENT_SETS: dict[str, Any] = {
+    "running_children": runs.c.running_children - 1,
+    "wait_remaining": runs.c.wait_remaining - 1,
+    "available_at": _NOW,
+}
+
+
+@lru_cache(maxsize=8)
+def _parent_update(columns: frozenset[str]) -> Any:
+    """The parent's UPDATE for one combination of what a child's end changes on it."""
+    return (
+        runs.update()
+        .where(runs.c.run_id == bindparam("b_parent"))
+        .values({c: _PARENT_SETS[c] for c in sorted(columns)})
+    )
+
+
+def _awaits(wait_for: str | None, child_id: str) -> bool:
+    """True if the parent's ``wait_for`` (a JSON list of run ids) names ``child_id``.
+
+    A run id is alphanumeric, so its quoted form appears in the JSON text exactly when it is
+    an element; that saves parsing a list of hundreds of ids for every child that ends.
+    """
+    if not wait_for:
+        return False
+    if child_id.isalnum():
+        return f'"{child_id}"' in wait_for
+    return child_id in (loads(wait_for) or ())
 
 
 def notify_ready(conn: Connection) -> None:
@@ -61,32 +120,14 @@ def after_terminal(
         free_slot_and_wake_parent(conn, parent_run_id, run_id, now, was_running=was_running)
     if not has_dependents:
         return
-    dependents = list(
-        conn.execute(
-            select(run_deps.c.run_id).where(run_deps.c.depends_on_run_id == run_id)
-        ).scalars()
-    )
-    if not dependents:
-        return
     if state == RunState.SUCCEEDED:
-        conn.execute(
-            runs.update()
-            .where(runs.c.run_id.in_(dependents))
-            .values(pending_deps=runs.c.pending_deps - 1)
-        )
-        released = conn.execute(
-            runs.update()
-            .where(
-                runs.c.run_id.in_(dependents),
-                runs.c.pending_deps == 0,
-                runs.c.state == RunState.PENDING.value,
-                runs.c.available_at.is_(None),
-            )
-            .values(available_at=now, state_reason=None, updated_at=now)
-        )
-        if released.rowcount:
+        # One statement: every dependent loses a pending dependency; one whose last dependency
+        # this was (and that nothing else holds back) becomes available now.
+        released = conn.execute(_RELEASE_DEPENDENTS, {"b_done": run_id, "b_now": now}).all()
+        if any(r.pending_deps == 0 and r.state == RunState.PENDING.value for r in released):
             notify_ready(conn)
         return
+    dependents = list(conn.execute(_DEPENDENTS, {"b_done": run_id}).scalars())
     for dep in dependents:
         terminate(
             conn,
@@ -102,38 +143,26 @@ def free_slot_and_wake_parent(
     conn: Connection, parent_id: str, child_id: str, now: datetime, *, was_running: bool
 ) -> None:
     """Give back the child's parallel slot and wake the parent once everything it awaits ended."""
-    parent = conn.execute(
-        select(
-            runs.c.state,
-            runs.c.state_reason,
-            runs.c.wait_for,
-            runs.c.wait_remaining,
-            runs.c.max_parallel,
-            runs.c.available_at,
-        )
-        .where(runs.c.run_id == parent_id)
-        .with_for_update()
-    ).first()
+    parent = conn.execute(_LOCK_PARENT, {"b_parent": parent_id}).first()
     if parent is None:
         return
     values: dict[str, Any] = {}
     if was_running and parent.max_parallel is not None:
-        values["running_children"] = runs.c.running_children - 1
+        values["running_children"] = True
     if (
         parent.state == RunState.WAITING.value
         and parent.state_reason == StateReason.WAITING_CHILDREN
         and parent.available_at is None
         and parent.wait_remaining
-        and child_id in (loads(parent.wait_for) or ())
+        and _awaits(parent.wait_for, child_id)
     ):
         # The parent counted its open children when it parked (under its row lock), so each
         # awaited child that ends afterwards takes exactly one off; the last one wakes it.
-        remaining = parent.wait_remaining - 1
-        values["wait_remaining"] = remaining
-        if remaining == 0:
-            values["available_at"] = now
+        values["wait_remaining"] = True
+        if parent.wait_remaining == 1:
+            values["available_at"] = True
     if values:
-        conn.execute(runs.update().where(runs.c.run_id == parent_id).values(**values))
+        conn.execute(_parent_update(frozenset(values)), {"b_parent": parent_id, "b_now": now})
         if "available_at" in values:
             notify_ready(conn)
 
