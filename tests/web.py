@@ -244,3 +244,20 @@ def logged_in(browser: object, base: str) -> Iterator[object]:
         yield page
     finally:
         ctx.close()
+
+
+# ---- plan runs of the example repository, for the plan pages ---------------------------------
+def run_example_plan(root: Path, plan: str, db_url: str, *, timeout: float = 300) -> str:
+    """Run ``examples/plans/plans/<plan>.yaml`` in a fresh example repository made at
+    ``root/greet`` (every such repository is project ``greet``, so one dashboard serves the
+    plans of several) on ``db_url``; return the plan run's id once it ended or waits on a
+    decision."""
+    from plans_support import make_repo, open_client
+
+    repo = make_repo(root / "greet")
+    client = open_client(repo, db_url)
+    try:
+        view = client.plans.run(repo / "plans" / f"{plan}.yaml", timeout=timeout)
+        return view.run_id
+    finally:
+        client.close()
