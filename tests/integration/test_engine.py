@@ -403,3 +403,51 @@ def test_a_late_heartbeat_answer_never_reaches_the_next_run(
     )
     worker.heartbeat()
     assert worker.interrupter.requested == "lease_lost"
+
+
+def test_a_finisher_commits_with_the_run_s_end_or_not_at_all(client: Client) -> None:
+    """A job's finisher runs in the transaction that records the run's success: its event
+    lands just before the final state change and the chain still verifies. A finisher that
+    raises leaves nothing of that transaction behind, and the run fails with its error as if
+    the job had raised it."""
+    ok = client.start(jobs.finishes_with, False)
+    bad = client.start(jobs.finishes_with, True)
+    _drain(client)
+    done = client.get(ok.run_id)
+    assert (done.state, done.result) == (RunState.SUCCEEDED, "done")
+    events = client.events(ok.run_id)
+    assert [e.kind for e in events[-2:]] == [EventKind.NOTE, EventKind.RUN_STATE_CHANGED]
+    assert events[-2].payload == {"message": "finisher"}
+    assert client.verify(ok.run_id).ok
+    failed = client.get(bad.run_id)
+    assert failed.state is RunState.FAILED
+    assert failed.failure is not None
+    assert failed.failure.type == "ValueError"
+    assert failed.result is None
+    assert EventKind.NOTE not in [e.kind for e in client.events(bad.run_id)]
+    assert client.verify(bad.run_id).ok
+
+
+def test_a_busy_worker_ticks_on_an_interval_and_whenever_it_is_idle(
+    client: Client, tmp_path: Path
+) -> None:
+    """Tickers run when the worker starts and each time nothing is claimable; while runs
+    keep coming they run at most once per ``tick_seconds``, not before every claim (with
+    ``tick_seconds=0`` they do run before every claim)."""
+    calls: list[int] = []
+
+    def tick() -> bool:
+        calls.append(1)
+        return False
+
+    for i in range(5):
+        client.start(jobs.leaf, str(tmp_path / "log"), f"r{i}")
+    busy = client.worker(register=False, tickers=[tick], tick_seconds=3600)
+    assert busy.run(until_idle=True).claimed == 5
+    assert len(calls) == 2  # on starting, and when nothing was left
+    calls.clear()
+    for i in range(3):
+        client.start(jobs.leaf, str(tmp_path / "log"), f"s{i}")
+    eager = client.worker(register=False, tickers=[tick], tick_seconds=0)
+    assert eager.run(until_idle=True).claimed == 3
+    assert len(calls) == 4  # before each claim, and before finding nothing

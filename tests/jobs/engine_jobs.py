@@ -253,3 +253,22 @@ def stop_midway(ctx: JobContext, path: str) -> str:
 def waits_on_stranger(ctx: JobContext, other_run_id: str) -> object:
     """Waits on a run that is not its child (not allowed: nothing would wake it)."""
     return ctx.wait(other_run_id)
+
+
+@job(name="tests.finishes_with")
+def finishes_with(ctx: JobContext, fail: bool) -> str:
+    """Ends by handing the engine a finisher that appends a note to the run's own log (as a
+    workflow commit does) and, with ``fail``, then raises."""
+    from runwright.domain.events import EventKind as Kind
+    from runwright.store.chain import NewEvent
+    from runwright.store.workflows_common import fence
+
+    lease, now = ctx.lease, ctx.now()
+
+    def finisher(conn: Any) -> None:
+        fence(conn, lease).append(conn, [NewEvent(Kind.NOTE, {"message": "finisher"})], now)
+        if fail:
+            raise ValueError("the finisher refused")
+
+    ctx.finish_with(finisher)
+    return "done"

@@ -24,7 +24,7 @@ from runwright.engine.registry import job_def
 from runwright.engine.stepper import StepRunner, Suspended
 from runwright.engine.steps import ReconcileResult
 from runwright.errors import StepFailed, ValidationError
-from runwright.store.base import Lease, NewRun, Store
+from runwright.store.base import Finisher, Lease, NewRun, Store
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,17 @@ class JobContext:
         self.run = run
         self._lease = lease
         self.evidence = evidence
+        self.finisher: Finisher | None = None
+
+    def finish_with(self, finisher: Finisher) -> None:
+        """Run ``finisher(conn)`` inside the transaction that records this run's success.
+
+        For parts of runwright built on the engine (a workflow run commits its own state
+        there: one transaction instead of two). Call it last, just before returning; if the
+        job raises instead, it is not run. If it raises, the run ends as if the job had raised
+        that exception.
+        """
+        self.finisher = finisher
 
     @property
     def run_id(self) -> str:

@@ -32,7 +32,7 @@ from runwright.errors import (
     StorageError,
     ValidationError,
 )
-from runwright.store.base import Claim, ClaimRequest, Lease, Store
+from runwright.store.base import Claim, ClaimRequest, Finisher, FinisherFailed, Lease, Store
 from runwright.store.blobs import BlobStore
 from runwright.store.chain import NewEvent
 
@@ -117,7 +117,15 @@ class Executor:
             return self._conclude(lease, exc)
         manifest = self._manifest(run, evidence)
         try:
-            return self._finish(lease, RunState.SUCCEEDED, result=result, manifest=manifest)
+            return self._finish(
+                lease,
+                RunState.SUCCEEDED,
+                result=result,
+                manifest=manifest,
+                finisher=ctx.finisher,
+            )
+        except FinisherFailed as exc:  # as if the job itself had raised it
+            return self._conclude(lease, exc.cause)
         except ValidationError as exc:
             failure = Failure(type=NOT_SERIALIZABLE, message=exc.message, non_retryable=True)
             return self._finish(lease, RunState.FAILED, failure=failure)
@@ -185,6 +193,7 @@ class Executor:
         failure: Failure | None = None,
         reason: str | None = None,
         manifest: tuple[str, str] | None = None,
+        finisher: Finisher | None = None,
     ) -> RunState:
         self.next_claim = self.store.finish_run(
             lease,
@@ -195,6 +204,7 @@ class Executor:
             reason=reason,
             manifest=manifest,
             claim_next=self._claim_next,
+            finisher=finisher,
         )
         return state
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -13,6 +14,18 @@ from runwright.domain.ids import new_id
 from runwright.domain.runs import Origin, Run, RunKind, StepAttempt, StepResult
 from runwright.domain.states import RunState
 from runwright.store.chain import NewEvent
+
+#: Work done inside the transaction that records a run's success (it gets that transaction's
+#: connection): a part built on the engine commits its own state with the run's end.
+Finisher = Callable[[Any], object]
+
+
+class FinisherFailed(Exception):
+    """A finisher raised: nothing of the finishing transaction was kept; ``cause`` says why."""
+
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +212,7 @@ class Store(Protocol):
         reason: str | None = None,
         manifest: tuple[str, str] | None = None,
         claim_next: ClaimRequest | None = None,
+        finisher: Finisher | None = None,
     ) -> Claim | None: ...
     def release_run(self, lease: Lease, now: datetime) -> None: ...
     def append_leased_event(

@@ -11,14 +11,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
+from sqlalchemy.exc import DBAPIError
 
 from runwright.domain.events import GENESIS_HASH, EventKind
 from runwright.domain.failures import Failure
 from runwright.domain.runs import Run, StepAttempt, StepOutputs, StepResult
 from runwright.domain.states import RunState, StepState, check_run_transition
-from runwright.errors import Conflict, LeaseLost
+from runwright.errors import Conflict, LeaseLost, StorageError
 from runwright.store import pg_fast
-from runwright.store.base import Claim, ClaimRequest, Lease, LeaseStatus, NewRun, StepOutcome
+from runwright.store.base import (
+    Claim,
+    ClaimRequest,
+    Finisher,
+    FinisherFailed,
+    Lease,
+    LeaseStatus,
+    NewRun,
+    StepOutcome,
+)
 from runwright.store.chain import INSERT_EVENTS, ChainHead, NewEvent, build_events
 from runwright.store.database import Database
 from runwright.store.lifecycle import after_terminal, open_count
@@ -508,11 +518,15 @@ class WorkerOps:
         reason: str | None = None,
         manifest: tuple[str, str] | None = None,
         claim_next: ClaimRequest | None = None,
+        finisher: Finisher | None = None,
     ) -> Claim | None:
         """End a running run: succeeded, failed, quarantined or canceled; cascade.
 
         With ``claim_next`` the worker's next run is claimed in the same transaction (one
-        commit instead of two, and runs this one released are picked up at once).
+        commit instead of two, and runs this one released are picked up at once). A
+        ``finisher`` runs first in the same transaction (its appends to the run's log move the
+        lease's chain head along); if it raises, nothing is written and the error comes back
+        as FinisherFailed (database and lease errors come back as they are).
         """
         check_run_transition(RunState.RUNNING, state, run_id=lease.run_id)
         body: dict[str, Any] = {"from": "running", "to": state.value}
@@ -524,6 +538,8 @@ class WorkerOps:
         result_text = dumps(result, what="job result") if state == RunState.SUCCEEDED else None
 
         def tx(conn: Connection) -> Claim | None:
+            if finisher is not None:
+                _run_finisher(finisher, conn)
             row = advance(
                 conn,
                 lease,
@@ -574,6 +590,15 @@ class WorkerOps:
             )
 
         self.db.run(tx)
+
+
+def _run_finisher(finisher: Finisher, conn: Connection) -> None:
+    try:
+        finisher(conn)
+    except (DBAPIError, StorageError, LeaseLost):
+        raise
+    except Exception as exc:
+        raise FinisherFailed(exc) from exc
 
 
 def _free_slot(conn: Connection, parent_id: str) -> None:

@@ -169,87 +169,9 @@ class HandlerRunOps:
 
     # ---- endings ----------------------------------------------------------------------
     def commit(self, lease: Lease, run_id: str, spec: CommitSpec, now: datetime) -> str | None:
-        """→ committed in one transaction: events consumed, publishes and inputs written, state
-        saved, the workflow's next run started. Returns that next run's id, if any."""
-
-        def tx(conn: Connection) -> str | None:
-            wf = lock_workflow(conn, _workflow_of(conn, run_id))
-            f, h = fence_run(conn, lease)
-            require_status(h)
-            path = path_between(
-                h.handler_type,
-                h.phase,
-                Phase.COMMITTED,
-                reservations=reserved_count(h),
-                outcome=h.mutation_outcome,
-                run_id=run_id,
-            )
-            events: list[NewEvent] = []
-            registered = insert_inputs_in(conn, h.workflow, spec.inputs, run_id, now)
-            if registered:
-                events.append(NewEvent(EventKind.INPUT_REGISTERED, ids_payload(registered)))
-            publishes = spec.publishes
-            if publishes and spec.inherit_caused_by:
-                reservations = [Reservation.model_validate(r) for r in loads(h.reservations) or []]
-                inherited = tuple(caused_by_union_in(conn, h.workflow, reservations))
-                publishes = [
-                    Publish(p.topic, p.message_id, p.payload, inherited) for p in publishes
-                ]
-            if publishes:
-                report = publish_in(conn, h.workflow, spec_of(wf), publishes, now, run_id=run_id)
-                events.append(
-                    NewEvent(
-                        EventKind.TOPIC_EVENT_PUBLISHED,
-                        {
-                            "topics": sorted({p.topic for p in publishes}),
-                            "created": len(report.created),
-                            "updated": len(report.updated),
-                            "message_ids": [p.message_id for p in publishes][:100],
-                        },
-                    )
-                )
-            if h.handler_type == HandlerType.CONSUMER.value:
-                consumed = consume_in(conn, run_id, now)
-                if consumed:
-                    events.append(NewEvent(EventKind.TOPIC_EVENTS_CONSUMED, ids_payload(consumed)))
-            state_values: dict[str, Any] = {"last_run_id": run_id, "updated_at": now}
-            if not spec.keep_state:
-                state_values["state"] = dumps(spec.output_state, what="handler state")
-            if spec.clear_dirty:
-                state_values["dirty"] = False
-            if spec.next_run_at is not None:
-                state_values["next_run_at"] = spec.next_run_at
-            update_where(
-                conn,
-                wf_handler_state,
-                {"workflow": h.workflow, "handler": h.handler},
-                **state_values,
-            )
-            h_update(
-                conn,
-                run_id,
-                now,
-                phase=Phase.COMMITTED.value,
-                status=RunStatus.COMMITTED.value,
-                output_state=dumps(spec.output_state, what="handler state"),
-                ended_at=now,
-            )
-            wf_values: dict[str, Any] = {
-                "transient_failures": 0,
-                "maintenance_fix_count": 0,
-                "retry_at": None,
-                "updated_at": now,
-            }
-            if wf.active_run_id == run_id:
-                wf_values["active_run_id"] = None
-            if wf.error_run_id == run_id and wf.error_kind == RECONCILING:
-                wf_values.update(error="", error_kind="", error_run_id=None)
-            update_where(conn, wf_workflows, {"name": wf.name}, **wf_values)
-            events.append(phase_event(h.phase, Phase.COMMITTED.value, path=[p.value for p in path]))
-            f.append(conn, events, now)
-            return start_next_in(conn, wf.name, now)
-
-        return self.db.run(tx)
+        """→ committed in one transaction (see ``commit_in``); the host commits inside the
+        transaction that ends the core run instead (``JobContext.finish_with``)."""
+        return self.db.run(lambda conn: commit_in(conn, lease, run_id, spec, now))
 
     def end(self, lease: Lease, run_id: str, ending: Ending, now: datetime) -> Ended:
         """End the run without committing (a failure, a crash, a cancel)."""
@@ -291,8 +213,88 @@ class HandlerRunOps:
         self.db.run(tx)
 
 
+def commit_in(
+    conn: Connection, lease: Lease, run_id: str, spec: CommitSpec, now: datetime
+) -> str | None:
+    """→ committed, in the caller's transaction: events consumed, publishes and inputs written,
+    state saved, the workflow's next run started. Returns that next run's id, if any."""
+    wf = lock_workflow(conn, _workflow_of(conn, run_id))
+    f, h = fence_run(conn, lease)
+    require_status(h)
+    path = path_between(
+        h.handler_type,
+        h.phase,
+        Phase.COMMITTED,
+        reservations=reserved_count(h),
+        outcome=h.mutation_outcome,
+        run_id=run_id,
+    )
+    events: list[NewEvent] = []
+    registered = insert_inputs_in(conn, h.workflow, spec.inputs, run_id, now)
+    if registered:
+        events.append(NewEvent(EventKind.INPUT_REGISTERED, ids_payload(registered)))
+    publishes = spec.publishes
+    if publishes and spec.inherit_caused_by:
+        reservations = [Reservation.model_validate(r) for r in loads(h.reservations) or []]
+        inherited = tuple(caused_by_union_in(conn, h.workflow, reservations))
+        publishes = [Publish(p.topic, p.message_id, p.payload, inherited) for p in publishes]
+    if publishes:
+        report = publish_in(conn, h.workflow, spec_of(wf), publishes, now, run_id=run_id)
+        events.append(
+            NewEvent(
+                EventKind.TOPIC_EVENT_PUBLISHED,
+                {
+                    "topics": sorted({p.topic for p in publishes}),
+                    "created": len(report.created),
+                    "updated": len(report.updated),
+                    "message_ids": [p.message_id for p in publishes][:100],
+                },
+            )
+        )
+    if h.handler_type == HandlerType.CONSUMER.value:
+        consumed = consume_in(conn, run_id, now)
+        if consumed:
+            events.append(NewEvent(EventKind.TOPIC_EVENTS_CONSUMED, ids_payload(consumed)))
+    state_values: dict[str, Any] = {"last_run_id": run_id, "updated_at": now}
+    if not spec.keep_state:
+        state_values["state"] = dumps(spec.output_state, what="handler state")
+    if spec.clear_dirty:
+        state_values["dirty"] = False
+    if spec.next_run_at is not None:
+        state_values["next_run_at"] = spec.next_run_at
+    update_where(
+        conn,
+        wf_handler_state,
+        {"workflow": h.workflow, "handler": h.handler},
+        **state_values,
+    )
+    h_update(
+        conn,
+        run_id,
+        now,
+        phase=Phase.COMMITTED.value,
+        status=RunStatus.COMMITTED.value,
+        output_state=dumps(spec.output_state, what="handler state"),
+        ended_at=now,
+    )
+    wf_values: dict[str, Any] = {
+        "transient_failures": 0,
+        "maintenance_fix_count": 0,
+        "retry_at": None,
+        "updated_at": now,
+    }
+    if wf.active_run_id == run_id:
+        wf_values["active_run_id"] = None
+    if wf.error_run_id == run_id and wf.error_kind == RECONCILING:
+        wf_values.update(error="", error_kind="", error_run_id=None)
+    update_where(conn, wf_workflows, {"name": wf.name}, **wf_values)
+    events.append(phase_event(h.phase, Phase.COMMITTED.value, path=[p.value for p in path]))
+    f.append(conn, events, now)
+    return start_next_in(conn, wf.name, now)
+
+
 def _workflow_of(conn: Connection, run_id: str) -> str:
     return workflow_of(conn, run_id)
 
 
-__all__ = ["CommitSpec", "HandlerRunOps"]
+__all__ = ["CommitSpec", "HandlerRunOps", "commit_in"]

@@ -32,7 +32,7 @@ from runwright.errors import Cancelled, Conflict, LeaseLost, RunwrightError, Sto
 from runwright.store.base import Lease
 from runwright.store.workflows_ending import Ending
 from runwright.store.workflows_mutations import NewMutation, RunAborted
-from runwright.store.workflows_runs import CommitSpec
+from runwright.store.workflows_runs import CommitSpec, commit_in
 from runwright.store.workflows_store import WorkflowStore
 from runwright.workflows.authoring import Handler, Workflow
 from runwright.workflows.context import HandlerContext, HostHooks, PhaseGuard, guarded
@@ -130,6 +130,14 @@ class Host:
     def committed(self) -> dict[str, Any]:
         """The core run's result."""
         return {"workflow": self.wf.name, "handler": self.handler.name, "status": "committed"}
+
+    def commit(self, spec: CommitSpec, now: datetime) -> dict[str, Any]:
+        """→ committed in the transaction that ends the core run (one commit, not two): the
+        handler run and its core run end together or not at all. Returns the core run's
+        result; an error in the commit ends the run as if it had been raised here."""
+        lease, run_id = self.lease, self.run_id
+        self.jctx.finish_with(lambda conn: commit_in(conn, lease, run_id, spec, now))
+        return self.committed()
 
     # ---- calling handler code ---------------------------------------------------------
     def hooks(self) -> HostHooks:
@@ -256,9 +264,7 @@ class Host:
         spec = self.record.spec.handler(self.handler.name)
         schedule = spec.schedule if spec else None
         now = self.now()
-        self.ws.commit(
-            self.lease,
-            self.run_id,
+        return self.commit(
             CommitSpec(
                 output_state=value,
                 keep_state=value is None,
@@ -268,7 +274,6 @@ class Host:
             ),
             now,
         )
-        return self.committed()
 
     # ---- consumers --------------------------------------------------------------------
     def run_consumer(self) -> dict[str, Any]:
@@ -366,9 +371,7 @@ class Host:
             except (Exception, Interrupt) as exc:
                 self.failed_in(Step.NEXT, exc)
             publishes = guard.publishes
-        self.ws.commit(
-            self.lease,
-            self.run_id,
+        return self.commit(
             CommitSpec(
                 output_state=value,
                 keep_state=value is None,
@@ -378,7 +381,6 @@ class Host:
             ),
             self.now(),
         )
-        return self.committed()
 
     # ---- recovery after a lost worker -------------------------------------------------
     def _crash_ending(self) -> Ending:
