@@ -6,10 +6,13 @@ reports the median and p95 milliseconds per page. Writes bench/results/dashboard
 
 The store also gets one event workflow with ``--wf-events`` topic events caused by
 ``--wf-inputs`` inputs over 60 days (mostly consumed, some pending, hence stale inputs), for the
-workflow, topic, event, input and inbox pages.
+workflow, topic, event, input and inbox pages. And ``--plans`` plan runs of the example plan
+``greet`` (each with its four gate results, four phase delegations and a completion contract;
+some blocked at the implementation gate) for the plans list, a plan page and its validation
+report.
 
     .venv/bin/python bench/bench_dashboard.py --db both [--runs 100000 --events 1000000]
-        [--wf-events 200000 --wf-inputs 50000]
+        [--wf-events 200000 --wf-inputs 50000] [--plans 5000]
 """
 
 from __future__ import annotations
@@ -39,9 +42,12 @@ sys.path.insert(0, str(HERE))
 import dbkinds  # noqa: E402
 from runwright import Client, load_settings  # noqa: E402
 from runwright.domain.ids import new_id  # noqa: E402
+from runwright.domain.plan_records import Defect, GateResult  # noqa: E402
 from runwright.domain.workflows.models import HandlerSpec, Schedule, WorkflowSpec  # noqa: E402
 from runwright.domain.workflows.phases import HandlerType  # noqa: E402
+from runwright.plans.contract import load_plan_text, read_plan_text  # noqa: E402
 from runwright.store.schema import run_events, runs  # noqa: E402
+from runwright.store.tables_plans import plan_gates, plan_phases, plan_runs  # noqa: E402
 from runwright.store.tables_workflows import wf_event_inputs, wf_events, wf_inputs  # noqa: E402
 from runwright.web import create_app  # noqa: E402
 from runwright.web.security import SESSION_COOKIE, session_value  # noqa: E402
@@ -264,6 +270,177 @@ def fill_workflows(client: Client, n_events: int, n_inputs: int, seed: int = 11)
     }
 
 
+PLAN_FILE = HERE.parent / "examples" / "plans" / "plans" / "greet.yaml"
+GATES = ("preflight", "test", "implementation", "validation")
+
+
+def _gate_row(run_id: str, gate: str, passed: bool, when: datetime) -> dict[str, Any]:
+    defects = (
+        []
+        if passed
+        else [
+            Defect(
+                gate=gate,
+                code="tests_fail",
+                message="tests fail at HEAD: `python -m unittest -q` exited 1",
+                required_correction="make the failing tests pass without changing them",
+                phase_id="I1",
+                evidence_refs=[f"run:{run_id}", "sha256:" + "a" * 64],
+            )
+        ]
+    )
+    result = GateResult(
+        gate=gate, round=0, passed=passed, defects=defects, checked=["bench"], evaluated_at=when
+    )
+    return {
+        "run_id": run_id,
+        "gate": gate,
+        "round": 0,
+        "passed": passed,
+        "result": result.model_dump_json(),
+        "evaluated_at": when,
+    }
+
+
+def _contract(run_id: str, blocked: bool, commits: list[str]) -> dict[str, Any]:
+    members = [
+        {"member": m, "session_ids": [new_id()], "outcome": "failed" if blocked else "complete"}
+        for m in ("test-implementer", "implement-plan", "validate-plan")
+    ]
+    return {
+        "execution_status": "blocked" if blocked else "complete",
+        "plan_path": "plans/greet.yaml",
+        "test_spec_path": "docs/test-spec.md",
+        "test_commit_hashes": commits[:2],
+        "implementation_commit_hashes": "none" if blocked else commits[2:],
+        "validation_report_path": "none" if blocked else f".runwright/plans/{run_id}/v.json",
+        "requirement_coverage": "partial" if blocked else "full",
+        "open_issues": "none",
+        "escalations": "none",
+        "recommended_next_action": "review the commits and merge them",
+        "member_delegations": members,
+        "execution_worktree_path": "/srv/greet",
+        "event_ledger": ["7:gate_passed", "19:gate_passed"],
+        "stage_event": "stage-blocked" if blocked else "stage-complete",
+        "test_gate_exception": None,
+        "plan_id": "greet",
+        "run_id": run_id,
+        "written_at": "2026-01-01T00:00:00Z",
+    }
+
+
+def fill_plans(client: Client, n_plans: int, seed: int = 13) -> dict[str, Any]:
+    """``n_plans`` finished plan runs of the example plan (one in 15 blocked at the
+    implementation gate), each with its run, gate results, phase delegations and contract."""
+    rng = random.Random(seed)
+    plan = load_plan_text(read_plan_text(PLAN_FILE), source=str(PLAN_FILE))
+    spec = plan.model_dump_json()
+    start = datetime.now(UTC) - timedelta(days=30)
+    t0 = time.perf_counter()
+    db = client.store.db
+    project = client.settings.project_id
+    ids: list[str] = []
+    rows: dict[Any, list[dict[str, Any]]] = {
+        runs: [],
+        plan_runs: [],
+        plan_gates: [],
+        plan_phases: [],
+    }
+
+    def flush() -> None:
+        for table in (runs, plan_runs, plan_gates, plan_phases):  # parents before children
+            batch = rows[table]
+            if batch:
+
+                def write(conn: Any, t: Any = table, b: list[dict[str, Any]] = batch) -> None:
+                    conn.execute(insert(t), b)
+
+                db.run(write)
+                batch.clear()
+
+    for i in range(n_plans):
+        when = start + timedelta(minutes=i * 5)
+        run_id = new_id()
+        ids.append(run_id)
+        blocked = rng.random() < 1 / 15
+        run = _run_row(run_id, when, rng, 0)
+        run.update(
+            project_id=project,
+            kind="plan",
+            job_name="runwright.plans.plan",
+            state="succeeded",
+            state_reason=None,
+            ended_at=when + timedelta(seconds=90),
+            result='{"execution_status":"complete"}',
+            failure=None,
+            available_at=None,
+        )
+        rows[runs].append(run)
+        commits = [f"{rng.getrandbits(160):040x}" for _ in range(4)]
+        rows[plan_runs].append(
+            {
+                "run_id": run_id,
+                "plan_id": plan.plan_id,
+                "project_id": project,
+                "title": plan.title,
+                "plan_path": "plans/greet.yaml",
+                "plan_sha256": "0" * 64,
+                "spec": spec,
+                "stage": "completion",
+                "status": "blocked" if blocked else "complete",
+                "acknowledgment": None,
+                "schedule": json.dumps(
+                    {
+                        "tests": {"batches": [{"phase_ids": ["T1", "T2"]}], "serialized": []},
+                        "implementation": {
+                            "batches": [{"phase_ids": ["I1", "I2"]}],
+                            "serialized": [],
+                        },
+                    }
+                ),
+                "completion": json.dumps(_contract(run_id, blocked, commits)),
+                "completion_path": f".runwright/plans/{run_id}/completion.json",
+                "created_at": when,
+                "updated_at": when + timedelta(seconds=90),
+            }
+        )
+        for n, gate in enumerate(GATES if not blocked else GATES[:3]):
+            passed = not (blocked and gate == "implementation")
+            rows[plan_gates].append(_gate_row(run_id, gate, passed, when + timedelta(seconds=n)))
+        for n, phase in enumerate(plan.phases):
+            failed = blocked and phase.phase_type.value == "implementation"
+            rows[plan_phases].append(
+                {
+                    "run_id": run_id,
+                    "phase_id": phase.phase_id,
+                    "round": 0,
+                    "gate": phase.gate_before.value,
+                    "stage": phase.stage.value,
+                    "child_run_id": new_id(),
+                    "status": "failed" if failed else "committed",
+                    "correction": None,
+                    "outcome": json.dumps(
+                        {
+                            "commits": [] if failed else [commits[n]],
+                            "patch_ids": [new_id()],
+                            "files": list(phase.files),
+                            "error": "verification failed" if failed else None,
+                        }
+                    ),
+                    "started_at": when + timedelta(seconds=n),
+                    "ended_at": when + timedelta(seconds=n + 1),
+                }
+            )
+        if len(rows[plan_phases]) >= BATCH:
+            flush()
+    flush()
+    return {
+        "seconds": time.perf_counter() - t0,
+        "plan_middle": ids[len(ids) // 2] if ids else "",
+        "plan_run": ids[-1] if ids else "",
+    }
+
+
 PAGES = [
     ("overview", "/"),
     ("runs: first page", "/runs"),
@@ -287,6 +464,11 @@ PAGES = [
     ("input page", "/inputs/{wf_input}"),
     ("inbox", "/inbox"),
     ("inbox: live update fragment", "/inbox#fragment"),
+    ("plans: first page", "/plans"),
+    ("plans: deep page", "/plans?before={plan_middle}"),
+    ("plan page", "/plans/{plan_run}"),
+    ("plan page: live update fragment", "/plans/{plan_run}#fragment"),
+    ("plan validation report", "/plans/{plan_run}/validation"),
 ]
 
 
@@ -297,7 +479,7 @@ def measure(client: Client, filled: dict[str, Any], repeat: int) -> dict[str, An
     http.cookies.set(SESSION_COOKIE, session_value(TOKEN))
     ids = filled["ids"]
     values = {"middle": ids[len(ids) // 2], "heavy": filled["heavy"], "typical": ids[len(ids) // 3]}
-    values.update({k: v for k, v in filled.items() if k.startswith("wf_")})
+    values.update({k: v for k, v in filled.items() if k.startswith(("wf_", "plan_"))})
     out: dict[str, Any] = {}
     for name, template in PAGES:
         url = template.format(**values)
@@ -340,10 +522,13 @@ def run_kind(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 filled = fill(client, args.runs, args.events)
                 workflow = fill_workflows(client, args.wf_events, args.wf_inputs)
                 filled.update({k: v for k, v in workflow.items() if k.startswith("wf_")})
+                plans = fill_plans(client, args.plans)
+                filled.update({k: v for k, v in plans.items() if k.startswith("plan_")})
                 print(
                     f"{kind}: filled {args.runs:,} runs and {args.events:,} events "
                     f"in {filled['seconds']:.1f}s, {args.wf_events:,} topic events and "
-                    f"{args.wf_inputs:,} inputs in {workflow['seconds']:.1f}s",
+                    f"{args.wf_inputs:,} inputs in {workflow['seconds']:.1f}s, "
+                    f"{args.plans:,} plan runs in {plans['seconds']:.1f}s",
                     flush=True,
                 )
                 pages = measure(client, filled, args.repeat)
@@ -365,6 +550,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--wf-events", type=int, default=200_000, help="topic events")
     parser.add_argument("--wf-inputs", type=int, default=50_000, help="inputs causing them")
+    parser.add_argument("--plans", type=int, default=5_000, help="finished plan runs")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
@@ -380,6 +566,7 @@ def main() -> None:
                 "events": args.events,
                 "wf_events": args.wf_events,
                 "wf_inputs": args.wf_inputs,
+                "plans": args.plans,
                 "kind": kind,
             },
             **result,

@@ -7,6 +7,7 @@ protections of that action, and the links from run pages and the overview."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from tests.web import (
 )
 
 pytestmark = pytest.mark.slow
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "dashboard-plan.png"
 
 
 @dataclass
@@ -225,7 +227,8 @@ def test_an_escalated_plan_shows_its_corrections_defects_and_the_decision(
     two corrections carrying their request (failed gate, defect, required correction,
     unchanged acceptance criteria); the gate results list each failure's defects with class,
     severity and evidence linked to runs, patches and logs; the open escalation shows its
-    payload, both options with the preferred one, and the answer form; the page polls."""
+    payload, both options with the preferred one, and the answer form; the page polls.
+    (Writes docs/images/dashboard-plan.png when RUNWRIGHT_WRITE_DOCS_SCREENSHOT=1, on SQLite.)"""
     esc = client.plans.get(story.escalated).open_escalation()
     assert esc is not None
     page.goto(f"{site}/plans/{story.escalated}")
@@ -287,6 +290,9 @@ def test_an_escalated_plan_shows_its_corrections_defects_and_the_decision(
     )
     assert contract.locator("tr[data-field='implementation_commit_hashes'] .none").count() == 1
     save_screenshot(page, "plan-escalated.png")
+    if os.environ.get("RUNWRIGHT_WRITE_DOCS_SCREENSHOT") == "1" and "sqlite" in story.db_url:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=str(DOCS_SCREENSHOT), full_page=False)
 
 
 def test_the_overview_and_run_pages_lead_to_the_plan(
