@@ -44,7 +44,7 @@ GATE_MARKS = {
     "skipped": "↷",
     "pending": "…",
     "escalated": "!",
-    "checking": "⟳",
+    "correcting": "⟳",
 }
 
 
@@ -54,7 +54,7 @@ class GateNode:
 
     gate: str
     title: str
-    status: str  # passed | failed | skipped | pending | escalated | checking
+    status: str  # passed | failed | skipped | pending | escalated | correcting
     corrections: int
     evaluations: list[GateResult]
     skipped_reason: str | None = None
@@ -163,7 +163,7 @@ def gate_node(
     elif escalation is not None and escalation.blocked_gate == gate.value:
         status = "escalated"
     elif running:
-        status = "checking"  # a correction round is under way
+        status = "correcting"  # a correction round is under way
     else:
         status = "failed"
     return GateNode(gate.value, title, status, last.round, mine, last.skipped_reason)

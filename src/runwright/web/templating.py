@@ -53,7 +53,7 @@ STATE_CLASS = {
     "waiting_decision": "st-waiting",
     "escalated": "st-attn",
     "passed": "st-ok",
-    "checking": "st-running",
+    "correcting": "st-running",
     "open": "st-attn",
     "answered": "st-ok",
     "traced": "st-ok",
