@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from runwright.store import database
+
 _SPACES = re.compile(r"\s+")
 _SELECT_FROM = re.compile(r"^SELECT .*? FROM ", re.IGNORECASE)
 _INSERT = re.compile(r"^(INSERT INTO \S+).*$", re.IGNORECASE)
@@ -38,10 +40,11 @@ def shape(statement: str, width: int = 110) -> str:
 class SqlTrace:
     """Counts and times every statement the engines send, and every transaction they commit.
 
-    SQLite runs in autocommit mode with explicit ``BEGIN``/``COMMIT`` statements; PostgreSQL
-    transactions are seen through the engine's ``begin``/``commit`` events. A PostgreSQL
-    statement outside a transaction (runwright's ``single_statement`` reads) commits by itself
-    and is counted under ``autocommit``.
+    SQLite runs in autocommit mode with explicit ``BEGIN``/``COMMIT`` statements, which
+    runwright sends to the driver directly (``runwright.store.database.sqlite_control``, wrapped
+    here); PostgreSQL transactions are seen through the engine's ``begin``/``commit`` events. A
+    PostgreSQL statement outside a transaction (runwright's ``single_statement`` reads) commits
+    by itself and is not counted as a transaction.
     """
 
     def __init__(self) -> None:
@@ -61,24 +64,42 @@ class SqlTrace:
         ]
         for name, fn in hooks:
             event.listen(Engine, name, fn)
+        control = getattr(database, "sqlite_control", None)
+        if control is not None:
+            database.sqlite_control = self._control(control)
         try:
             yield self
         finally:
             for name, fn in hooks:
                 event.remove(Engine, name, fn)
+            if control is not None:
+                database.sqlite_control = control
 
-    def _before(self, conn: Any, _cur: Any, _st: str, *_args: Any) -> None:
-        conn.info["_trace_started"] = time.perf_counter()
+    def _control(self, original: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
+        def timed(raw: Any, statement: str) -> None:
+            started = time.perf_counter()
+            try:
+                original(raw, statement)
+            finally:
+                self._record(statement, time.perf_counter() - started)
 
-    def _after(self, conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        return timed
+
+    def _record(self, statement: str, seconds: float) -> None:
         key = shape(statement)
         self.counts[key] += 1
-        self.seconds[key] += time.perf_counter() - conn.info.pop("_trace_started", 0.0)
+        self.seconds[key] += seconds
         first = key.split(" ", 1)[0].upper()
         if first == "COMMIT":
             self.commits += 1
         elif first == "BEGIN":
             self.begins += 1
+
+    def _before(self, conn: Any, _cur: Any, _st: str, *_args: Any) -> None:
+        conn.info["_trace_started"] = time.perf_counter()
+
+    def _after(self, conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        self._record(statement, time.perf_counter() - conn.info.pop("_trace_started", 0.0))
 
     def _begin(self, _conn: Any) -> None:
         self.begins += 1

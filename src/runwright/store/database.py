@@ -7,6 +7,7 @@ READ COMMITTED, claims with ``FOR UPDATE SKIP LOCKED``.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -103,17 +104,24 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
-        """One transaction; SQLite writers take the write lock up front (BEGIN IMMEDIATE)."""
+        """One transaction; SQLite writers take the write lock up front (BEGIN IMMEDIATE).
+
+        On SQLite, BEGIN, COMMIT and ROLLBACK go to the driver's connection directly
+        (``sqlite_control``): through SQLAlchemy's statement machinery they cost about as much
+        as the statements of a small transaction themselves.
+        """
         try:
             with self.engine.connect() as conn:
                 if self.is_sqlite:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                    raw: Any = conn.connection.driver_connection
+                    sqlite_control(raw, "BEGIN IMMEDIATE" if write else "BEGIN")
                     try:
                         yield conn
                     except BaseException:
-                        conn.exec_driver_sql("ROLLBACK")
+                        if raw.in_transaction:  # SQLite may have rolled back already
+                            sqlite_control(raw, "ROLLBACK")
                         raise
-                    conn.exec_driver_sql("COMMIT")
+                    sqlite_control(raw, "COMMIT")
                 else:
                     with conn.begin():
                         yield conn
@@ -160,6 +168,15 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def sqlite_control(raw: Any, statement: str) -> None:
+    """Run BEGIN / COMMIT / ROLLBACK on a ``sqlite3`` connection, with its errors wrapped the
+    way SQLAlchemy wraps them (so ``translate`` classifies them alike)."""
+    try:
+        raw.execute(statement)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
 def translate(exc: DBAPIError) -> Exception:
