@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, exists, select
+from sqlalchemy import Connection, bindparam, delete, exists, select
 
 from runwright.domain.events import EventKind
 from runwright.domain.workflows.models import HandlerState, WorkflowRecord, WorkflowSpec
@@ -20,6 +20,7 @@ from runwright.store.workflows_common import append_to, lock_workflow
 from runwright.store.workflows_rows import parse_spec, state_from_row, workflow_from_row
 
 _UNRESOLVED = [s.value for s in UNRESOLVED]
+_READ_WORKFLOW = select(wf_workflows).where(wf_workflows.c.name == bindparam("name"))
 
 
 def _unresolved(conn: Connection, name: str) -> bool:
@@ -36,7 +37,7 @@ def _unresolved(conn: Connection, name: str) -> bool:
 
 def read_workflow(conn: Connection, name: str, *, light: bool = False) -> WorkflowRecord:
     """One workflow, with its label computed (``light``: without the ledger check)."""
-    row = conn.execute(select(wf_workflows).where(wf_workflows.c.name == name)).first()
+    row = conn.execute(_READ_WORKFLOW, {"name": name}).first()
     if row is None:
         raise NotFound(
             f"no workflow named {name!r}",

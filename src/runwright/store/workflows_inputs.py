@@ -150,7 +150,9 @@ class InputOps:
     def find_input(self, workflow: str, source: str, type_: str, external_id: str) -> str | None:
         """The id of a registered input, if any."""
         return self.db.run(
-            lambda c: find_input_in(c, workflow, source, type_, external_id), write=False
+            lambda c: find_input_in(c, workflow, source, type_, external_id),
+            write=False,
+            single_statement=True,
         )
 
     def get_input(self, input_id: str) -> Input:

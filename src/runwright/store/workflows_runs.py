@@ -80,13 +80,18 @@ class HandlerRunOps:
 
     # ---- reads ------------------------------------------------------------------------
     def run_context(self, run_id: str, workflow: str) -> tuple[HandlerRun, WorkflowRecord]:
-        """A handler run and its workflow, read together."""
-
-        def tx(conn: Connection) -> tuple[HandlerRun, WorkflowRecord]:
-            run = handler_run_from_row(handler_row(conn, run_id, lock=False))
-            return run, read_workflow(conn, workflow, light=True)
-
-        return self.db.run(tx, write=False)
+        """A handler run and its workflow: two reads, each one statement in autocommit (on
+        PostgreSQL, READ COMMITTED gives each statement its own snapshot in a transaction too;
+        the handler run is leased to the caller, and every write it makes is fenced)."""
+        run = self.db.run(
+            lambda c: handler_run_from_row(handler_row(c, run_id, lock=False)),
+            write=False,
+            single_statement=True,
+        )
+        record = self.db.run(
+            lambda c: read_workflow(c, workflow, light=True), write=False, single_statement=True
+        )
+        return run, record
 
     def handler_run(self, run_id: str) -> HandlerRun:
         """One handler run."""
