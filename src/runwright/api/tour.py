@@ -213,8 +213,11 @@ class Tour:
                 example.table.close()
                 sys.modules.pop("files_to_sqlite", None)
         applied = [m for m in client.workflows.mutations() if m.status.value == "applied"]
+        # Its module lives in the checkout's examples/, which a later `runwright worker` started
+        # in the tour folder would not import: pause it, so nothing fails behind the user's back.
+        client.workflows.pause(example.wf.name, by="runwright tour")
         return (
             f"files_to_sqlite: {len(rows)} files → {len(rows)} rows, "
-            f"{len(applied)} writes applied once each",
+            f"{len(applied)} writes applied once each (then paused)",
             {"rows": rows, "mutations": len(applied)},
         )
