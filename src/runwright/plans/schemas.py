@@ -15,6 +15,7 @@ from runwright.domain.plan_records import (
 )
 from runwright.domain.plan_schedule import Schedule
 from runwright.domain.plans import PlanSpec
+from runwright.domain.workstreams import WorkstreamSpec
 from runwright.plans.spec import PhaseRunSpec, PlanRunSpec
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -30,4 +31,5 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "plan_run_record": PlanRunRecord,
     "plan_run_spec": PlanRunSpec,
     "phase_run_spec": PhaseRunSpec,
+    "workstream_spec": WorkstreamSpec,
 }
