@@ -34,6 +34,10 @@ from runwright.store.schema import runs
 from runwright.store.tables_plans import plan_escalations, plan_gates, plan_phases, plan_runs
 from runwright.store.types import dumps, loads
 
+#: What a PlanRunRecord is read from: every column but the spec (large, and read on its own by
+#: ``spec_of`` where it is needed).
+_RECORD_COLUMNS = [c for c in plan_runs.c if c.name != "spec"]
+
 
 def _plan_record(row: Row[Any]) -> PlanRunRecord:
     ack = loads(row.acknowledgment)
@@ -121,7 +125,7 @@ class PlanStore:
     def get(self, run_id: str) -> PlanRunRecord:
         """One plan run, or NotFound."""
         with self.db.transaction(write=False) as conn:
-            row = conn.execute(select(plan_runs).where(plan_runs.c.run_id == run_id)).first()
+            row = conn.execute(select(*_RECORD_COLUMNS).where(plan_runs.c.run_id == run_id)).first()
         if row is None:
             raise NotFound(
                 f"no plan run {run_id}",
@@ -145,7 +149,7 @@ class PlanStore:
         self, *, project_id: str | None = None, before: str | None = None, limit: int = 50
     ) -> list[PlanRunRecord]:
         """Plan runs, newest first (paged by run id)."""
-        q = select(plan_runs).order_by(plan_runs.c.run_id.desc()).limit(limit)
+        q = select(*_RECORD_COLUMNS).order_by(plan_runs.c.run_id.desc()).limit(limit)
         if project_id:
             q = q.where(plan_runs.c.project_id == project_id)
         if before:
@@ -332,6 +336,22 @@ class PlanStore:
         )
         with self.db.transaction(write=False) as conn:
             return [GateResult.model_validate(loads(r.result)) for r in conn.execute(q)]
+
+    def gates_of(self, run_ids: Sequence[str]) -> dict[str, list[GateResult]]:
+        """Every gate evaluation of several plan runs (one read): run id → its evaluations in
+        order, as ``gates`` gives them (a run without any maps to an empty list)."""
+        out: dict[str, list[GateResult]] = {run_id: [] for run_id in run_ids}
+        ids = list(out)
+        with self.db.transaction(write=False) as conn:
+            for start in range(0, len(ids), 500):
+                q = (
+                    select(plan_gates.c.run_id, plan_gates.c.result)
+                    .where(plan_gates.c.run_id.in_(ids[start : start + 500]))
+                    .order_by(plan_gates.c.run_id, plan_gates.c.evaluated_at, plan_gates.c.round)
+                )
+                for r in conn.execute(q):
+                    out[r.run_id].append(GateResult.model_validate(loads(r.result)))
+        return out
 
     # ---- escalations --------------------------------------------------------------------
     def raise_escalation(self, escalation: Escalation, project_id: str, now: datetime) -> None:

@@ -81,10 +81,11 @@ class PlanViews:
         records = client.plans.list(before=before, limit=PAGE_SIZE)
         runs = {r.run_id: r for r in client.store.get_runs([r.run_id for r in records])}
         waiting = {e.run_id: e for e in client.plans.escalations()}
+        gates_of = client.plans.store.gates_of([r.run_id for r in records])
         rows = []
         for record in records:
             run = runs.get(record.run_id)
-            gates = client.plans.store.gates(record.run_id)
+            gates = gates_of[record.run_id]
             esc = waiting.get(record.run_id)
             live = run is not None and run.state not in TERMINAL_RUN_STATES and esc is None
             rows.append(
