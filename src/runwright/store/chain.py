@@ -13,10 +13,13 @@ from sqlalchemy.sql import ClauseElement
 from runwright.domain.events import GENESIS_HASH, EventKind, event_hash
 from runwright.domain.ids import new_id
 from runwright.errors import NotFound
+from runwright.store.driver_sql import DriverStatement
 from runwright.store.schema import run_events, runs
 from runwright.store.types import dumps
 
 INSERT_EVENTS = run_events.insert()
+EVENT_COLUMNS = tuple(c.name for c in run_events.columns)
+_INSERT_EVENT_ROWS = DriverStatement(INSERT_EVENTS, keys=EVENT_COLUMNS)
 _LOCK_HEAD = (
     select(runs.c.event_seq, runs.c.last_event_hash)
     .where(runs.c.run_id == bindparam("run_id"))
@@ -25,15 +28,24 @@ _LOCK_HEAD = (
 
 
 @lru_cache(maxsize=128)
-def _head_update(columns: frozenset[str]) -> Update:
+def _head_update(columns: frozenset[str]) -> DriverStatement:
     """``UPDATE runs SET event_seq, last_event_hash, updated_at[, columns] WHERE run_id``,
     built once per set of extra columns (parameters ``b_run`` and ``v_<column>``)."""
     names = sorted(columns | {"event_seq", "last_event_hash", "updated_at"})
-    return (
+    stmt: Update = (
         runs.update()
         .where(runs.c.run_id == bindparam("b_run"))
         .values({name: bindparam(f"v_{name}") for name in names})
     )
+    return DriverStatement(stmt)
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert built event rows (one statement; on PostgreSQL several rows go as one INSERT)."""
+    if len(rows) == 1 or conn.dialect.name == "sqlite":
+        _INSERT_EVENT_ROWS.execute(conn, rows[0] if len(rows) == 1 else rows)
+    elif rows:
+        conn.execute(INSERT_EVENTS, rows)  # insertmanyvalues: one statement, one round trip
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +130,6 @@ def append_locked(
     else:
         params = {f"v_{k}": v for k, v in values.items()}
         params["b_run"] = run_id
-        conn.execute(_head_update(frozenset(run_values)), params)
-    if rows:
-        conn.execute(INSERT_EVENTS, rows)
+        _head_update(frozenset(run_values)).execute(conn, params)
+    insert_events(conn, rows)
     return new_head

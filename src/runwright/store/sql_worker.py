@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 
 from runwright.domain.events import GENESIS_HASH, EventKind
@@ -29,25 +29,51 @@ from runwright.store.base import (
     NewRun,
     StepOutcome,
 )
-from runwright.store.chain import INSERT_EVENTS, ChainHead, NewEvent, build_events
+from runwright.store.chain import ChainHead, NewEvent, build_events, insert_events
 from runwright.store.database import Database
+from runwright.store.driver_sql import DriverStatement
 from runwright.store.lifecycle import after_terminal, open_count
 from runwright.store.rows import attempt_from_row, evidence_row, result_from_row, run_from_mapping
 from runwright.store.schema import evidence, run_events, runs, step_attempts, step_results
 from runwright.store.sql_runs import insert_runs
 from runwright.store.statements import (
-    CLAIM,
+    CLAIM_SQL,
     RENEW,
     TAKE_PARENT_SLOT,
     claim_candidates,
-    fenced_update,
+    fenced_driver,
 )
 from runwright.store.types import dumps
 
 _HEAD_KEYS = frozenset({"event_seq", "last_event_hash", "updated_at"})
-_INSERT_ATTEMPT = step_attempts.insert()
-_INSERT_RESULT = step_results.insert()
+_INSERT_ATTEMPT = DriverStatement(
+    step_attempts.insert(), keys=[c.name for c in step_attempts.columns]
+)
+_INSERT_RESULT = DriverStatement(step_results.insert(), keys=[c.name for c in step_results.columns])
 _INSERT_EVIDENCE = evidence.insert()
+_CLOSE_ATTEMPT = DriverStatement(
+    step_attempts.update()
+    .where(
+        step_attempts.c.step_attempt_id == bindparam("b_id"),
+        step_attempts.c.state == StepState.RUNNING.value,
+    )
+    .values(
+        state=bindparam("v_state"),
+        ended_at=bindparam("v_ended_at"),
+        failure=bindparam("v_failure"),
+        outputs=bindparam("v_outputs"),
+    )
+)
+_FREE_SLOT = DriverStatement(
+    runs.update()
+    .where(runs.c.run_id == bindparam("b_parent"), runs.c.max_parallel.is_not(None))
+    .values(running_children=runs.c.running_children - 1)
+)
+_SET_WAIT = DriverStatement(
+    runs.update()
+    .where(runs.c.run_id == bindparam("b_run"))
+    .values(wait_remaining=bindparam("v_remaining"), available_at=bindparam("v_available"))
+)
 _CLAIM_BATCH = 2
 
 
@@ -84,8 +110,8 @@ def advance(
     }
     params.update({f"v_{k}": v for k, v in values.items()})
     params.update({f"d_{k}": v for k, v in deltas.items()})
-    stmt = fenced_update(keys, frozenset(deltas), check_seq=True, returning=returning)
-    res = conn.execute(stmt, params)
+    stmt = fenced_driver(keys, frozenset(deltas), check_seq=True, returning=returning)
+    res = stmt.execute(conn, params)
     row = res.first() if returning else None
     if (row is None) if returning else (res.rowcount != 1):
         current = conn.execute(
@@ -105,11 +131,10 @@ def advance(
         head0 = ChainHead(current.event_seq, current.last_event_hash or GENESIS_HASH)
         rows, head = build_events(lease.run_id, head0, events, now)
         params.update(v_event_seq=head.seq, v_last_event_hash=head.hash)
-        stmt = fenced_update(keys, frozenset(deltas), check_seq=False, returning=returning)
-        res = conn.execute(stmt, params)
+        stmt = fenced_driver(keys, frozenset(deltas), check_seq=False, returning=returning)
+        res = stmt.execute(conn, params)
         row = res.first() if returning else None
-    if rows:
-        conn.execute(INSERT_EVENTS, rows)
+    insert_events(conn, rows)
     lease.event_seq, lease.last_event_hash = head.seq, head.hash
     return row
 
@@ -173,8 +198,8 @@ class WorkerOps:
         if deadline is None and row.timeout_seconds:
             deadline = now + timedelta(seconds=row.timeout_seconds)
         started = row.started_at or now
-        conn.execute(
-            CLAIM,
+        CLAIM_SQL.execute(
+            conn,
             {
                 "b_run": row.run_id,
                 "v_attempt": attempt,
@@ -187,7 +212,7 @@ class WorkerOps:
                 "v_hash": head.hash,
             },
         )
-        conn.execute(INSERT_EVENTS, rows)
+        insert_events(conn, rows)
         mapping = dict(row._mapping)
         mapping.update(
             state=RunState.RUNNING.value,
@@ -295,7 +320,7 @@ class WorkerOps:
 
         def tx(conn: Connection) -> None:
             advance(conn, lease, [event], now, deltas={"step_attempts": 1})
-            conn.execute(_INSERT_ATTEMPT, _attempt_row(attempt))
+            _INSERT_ATTEMPT.execute(conn, _attempt_row(attempt))
 
         self.db.run(tx)
 
@@ -343,29 +368,26 @@ class WorkerOps:
         def tx(conn: Connection) -> None:
             advance(conn, lease, events, now, deltas=deltas)
             if outcome.begun:
-                done = conn.execute(
-                    step_attempts.update()
-                    .where(
-                        step_attempts.c.step_attempt_id == a.step_attempt_id,
-                        step_attempts.c.state == StepState.RUNNING.value,
-                    )
-                    .values(
-                        state=a.state.value,
-                        ended_at=a.ended_at,
-                        failure=_dump_failure(a.failure),
-                        outputs=_dump_outputs(a.outputs),
-                    )
+                done = _CLOSE_ATTEMPT.execute(
+                    conn,
+                    {
+                        "b_id": a.step_attempt_id,
+                        "v_state": a.state.value,
+                        "v_ended_at": a.ended_at,
+                        "v_failure": _dump_failure(a.failure),
+                        "v_outputs": _dump_outputs(a.outputs),
+                    },
                 )
                 if done.rowcount != 1:
                     raise Conflict(
                         f"step attempt {a.step_attempt_id} is not running", step=a.step_key
                     )
             else:
-                conn.execute(_INSERT_ATTEMPT, _attempt_row(a))
+                _INSERT_ATTEMPT.execute(conn, _attempt_row(a))
             if outcome.evidence:
                 conn.execute(_INSERT_EVIDENCE, [evidence_row(e) for e in outcome.evidence])
             if outcome.memo is not None:
-                conn.execute(_INSERT_RESULT, _result_row(outcome.memo))
+                _INSERT_RESULT.execute(conn, _result_row(outcome.memo))
 
         self.db.run(tx)
 
@@ -448,8 +470,8 @@ class WorkerOps:
             # Children first: lock order is always child rows before the parent's row.
             insert_runs(conn, specs, now)
             advance(conn, lease, [event], now, deltas={"step_attempts": 1})
-            conn.execute(_INSERT_ATTEMPT, _attempt_row(attempt))
-            conn.execute(_INSERT_RESULT, _result_row(memo))
+            _INSERT_ATTEMPT.execute(conn, _attempt_row(attempt))
+            _INSERT_RESULT.execute(conn, _result_row(memo))
 
         self.db.run(tx)
         return ids
@@ -498,10 +520,13 @@ class WorkerOps:
             if wait_for:
                 # Counted after our row is locked: children ending from now on decrement it.
                 remaining = open_count(conn, wait_for)
-                conn.execute(
-                    runs.update()
-                    .where(runs.c.run_id == lease.run_id)
-                    .values(wait_remaining=remaining, available_at=None if remaining else now)
+                _SET_WAIT.execute(
+                    conn,
+                    {
+                        "b_run": lease.run_id,
+                        "v_remaining": remaining,
+                        "v_available": None if remaining else now,
+                    },
                 )
             return self._claim_in(conn, claim_next, now) if claim_next else None
 
@@ -602,11 +627,7 @@ def _run_finisher(finisher: Finisher, conn: Connection) -> None:
 
 
 def _free_slot(conn: Connection, parent_id: str) -> None:
-    conn.execute(
-        runs.update()
-        .where(runs.c.run_id == parent_id, runs.c.max_parallel.is_not(None))
-        .values(running_children=runs.c.running_children - 1)
-    )
+    _FREE_SLOT.execute(conn, {"b_parent": parent_id})
 
 
 _EMPTY_OUTPUTS = StepOutputs()

@@ -12,7 +12,20 @@ from typing import Any
 from sqlalchemy import Update, bindparam, select
 from sqlalchemy.sql import Select
 
+from runwright.store.driver_sql import DriverStatement
 from runwright.store.schema import runs
+
+
+@lru_cache(maxsize=64)
+def fenced_driver(
+    values: frozenset[str],
+    deltas: frozenset[str] = frozenset(),
+    *,
+    check_seq: bool = True,
+    returning: tuple[str, ...] = (),
+) -> DriverStatement:
+    """``fenced_update`` run through the driver (its RETURNING columns come back untyped)."""
+    return DriverStatement(fenced_update(values, deltas, check_seq=check_seq, returning=returning))
 
 
 @lru_cache(maxsize=64)
@@ -99,6 +112,8 @@ CLAIM = (
         last_event_hash=bindparam("v_hash"),
     )
 )
+
+CLAIM_SQL = DriverStatement(CLAIM)
 
 RENEW = (
     runs.update()

@@ -1,0 +1,120 @@
+"""Hot statements sent with ``exec_driver_sql``: compiled once per dialect, bound by hand.
+
+``Connection.execute`` of even a prebuilt Core statement looks its compiled form up in the
+statement cache, builds the parameter dictionary from every bind, runs each value through its
+type's bind processor and sets up a typed result: about 30 us a statement on SQLite, more than
+SQLite needs to run it. The few statements run for every durable step and every claim are
+therefore kept here as ``DriverStatement``: the same Core statement, compiled once per dialect,
+with the bind processors of the parameters that have one (timestamps) looked up once. Executing
+it sends exactly the SQL text and values SQLAlchemy would send, through ``exec_driver_sql`` on
+the same connection (same transaction, same events, same error wrapping). Results come back
+untyped, so a statement whose result is read keeps to columns that need no conversion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, CursorResult
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.types import TypeEngine
+
+from runwright.store.types import UtcDateTime
+
+_REQUIRED: Any = object()
+Entry = tuple[str, Callable[[Any], Any] | None, Any]
+
+
+def _sqlite_utc(value: datetime | None) -> str | None:
+    """What UtcDateTime and SQLite's DATETIME make of a timestamp, in one step: naive UTC text
+    with microseconds (``2026-03-01 09:00:00.000000``)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The bind processor SQLAlchemy would apply (a shortcut for timestamps on SQLite)."""
+    if isinstance(type_, UtcDateTime) and dialect.name == "sqlite":
+        return _sqlite_utc
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+class _Compiled:
+    """One statement compiled for one dialect: its text and how to bind its parameters."""
+
+    __slots__ = ("entries", "names", "positional", "sql")
+
+    def __init__(self, stmt: ClauseElement, dialect: Dialect, keys: Sequence[str] | None):
+        compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError(f"not a SQL statement: {stmt!r}")
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("a DriverStatement cannot expand parameters (IN lists)")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise ValueError("a DriverStatement cannot compute column defaults")
+        self.sql = compiled.string
+        self.positional = bool(compiled.positional)
+        names = compiled.positiontup if compiled.positional else None
+        if names is None:
+            names = list(dict.fromkeys(compiled.bind_names.values()))
+        entries: list[Entry] = []
+        for name in names:
+            bind = compiled.binds[name]
+            processor = _processor(bind.type, dialect)
+            entries.append((name, processor, _REQUIRED if bind.required else bind.effective_value))
+        self.entries = tuple(entries)
+        self.names = tuple(names)
+
+    def bind(self, params: dict[str, Any]) -> Any:
+        """The driver's parameters (a tuple for qmark, a dict for pyformat)."""
+        values: list[Any] = []
+        for name, processor, default in self.entries:
+            value = params.get(name, default)
+            if value is _REQUIRED:
+                raise KeyError(f"parameter {name!r} is required by: {self.sql}")
+            values.append(value if processor is None else processor(value))
+        if self.positional:
+            return tuple(values)
+        return dict(zip(self.names, values, strict=True))
+
+
+class DriverStatement:
+    """A Core statement executed through ``exec_driver_sql`` (see the module docstring).
+
+    ``keys`` names the columns an INSERT or UPDATE without explicit values is given (as
+    ``Table.insert()`` compiled with those column keys). A parameter the statement fixed itself
+    (``.values(state="running")``) keeps its value unless the caller passes one.
+    """
+
+    __slots__ = ("_by_dialect", "keys", "stmt")
+
+    def __init__(self, stmt: ClauseElement, *, keys: Sequence[str] | None = None):
+        self.stmt = stmt
+        self.keys = tuple(keys) if keys else None
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        """The statement compiled for ``dialect`` (once)."""
+        key = f"{dialect.name}+{dialect.driver}"
+        found = self._by_dialect.get(key)
+        if found is None:
+            found = self._by_dialect[key] = _Compiled(self.stmt, dialect, self.keys)
+        return found
+
+    def execute(
+        self, conn: Connection, params: dict[str, Any] | Sequence[dict[str, Any]]
+    ) -> CursorResult[Any]:
+        """Run it with one parameter set, or with several (the driver's executemany)."""
+        compiled = self.compiled(conn.dialect)
+        if isinstance(params, dict):
+            return conn.exec_driver_sql(compiled.sql, compiled.bind(params))
+        return conn.exec_driver_sql(compiled.sql, [compiled.bind(p) for p in params])

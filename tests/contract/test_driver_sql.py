@@ -1,0 +1,211 @@
+"""Hot statements sent through the driver send exactly what SQLAlchemy would (both databases)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from runwright.domain.ids import new_id
+from runwright.store import chain, sql_worker
+from runwright.store.database import Database
+from runwright.store.driver_sql import DriverStatement
+from runwright.store.sql_store import SqlStore
+from runwright.store.statements import CLAIM_SQL, fenced_driver
+from tests.contract.helpers import T0, at, claim, new_run
+
+
+class _Rollback(Exception):
+    """Ends a transaction without keeping what it wrote."""
+
+
+def _sent(db: Database, run: Any) -> list[tuple[str, Any]]:
+    """What reached the driver while ``run(conn)`` ran in a rolled-back transaction."""
+    seen: list[tuple[str, Any]] = []
+
+    def listen(_c: Any, _cur: Any, statement: str, parameters: Any, *_a: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        with db.transaction() as conn:
+            run(conn)
+            raise _Rollback
+    except _Rollback:
+        pass
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    return seen
+
+
+def _same_as_core(db: Database, stmt: DriverStatement, params: dict[str, Any]) -> None:
+    core = _sent(db, lambda conn: conn.execute(stmt.stmt, params))
+    driver = _sent(db, lambda conn: stmt.execute(conn, params))
+    assert driver == core
+    assert len(driver) == 1
+
+
+def _cases(store: SqlStore) -> list[tuple[DriverStatement, dict[str, Any]]]:
+    store.create_run(new_run(), T0)
+    lease = claim(store, "w1", T0, 30)
+    attempt_id = new_id()
+    fence = {"b_run": lease.run_id, "b_owner": "w1", "b_attempt": 1, "b_seq": lease.event_seq}
+    return [
+        (
+            CLAIM_SQL,
+            {
+                "b_run": lease.run_id,
+                "v_attempt": 2,
+                "v_owner": "w2",
+                "v_expires": at(60),
+                "v_started": T0,
+                "v_deadline": None,
+                "v_now": at(1),
+                "v_seq": 9,
+                "v_hash": "a" * 64,
+            },
+        ),
+        (
+            fenced_driver(
+                frozenset({"event_seq", "last_event_hash", "updated_at"}),
+                frozenset({"step_attempts", "errors"}),
+            ),
+            {
+                **fence,
+                "v_event_seq": 5,
+                "v_last_event_hash": "b" * 64,
+                "v_updated_at": at(2),
+                "d_step_attempts": 1,
+                "d_errors": 0,
+            },
+        ),
+        (
+            fenced_driver(
+                frozenset({"state", "ended_at", "result", "event_seq", "last_event_hash"}),
+                returning=("parent_run_id", "has_dependents"),
+            ),
+            {
+                **fence,
+                "v_state": "succeeded",
+                "v_ended_at": at(3),
+                "v_result": "[1]",
+                "v_event_seq": 5,
+                "v_last_event_hash": "c" * 64,
+            },
+        ),
+        (
+            sql_worker._INSERT_ATTEMPT,
+            {
+                "step_attempt_id": attempt_id,
+                "run_id": lease.run_id,
+                "sequence": 1,
+                "step_key": "s",
+                "attempt": 1,
+                "tool_id": "t:f",
+                "state": "completed",
+                "idempotent": True,
+                "started_at": at(1),
+                "ended_at": at(2),
+                "failure": None,
+                "worker_id": "w1",
+                "tool_run_id": None,
+                "execution_request_id": None,
+                "prompt_id": None,
+                "outputs": "{}",
+            },
+        ),
+        (
+            sql_worker._INSERT_RESULT,
+            {
+                "run_id": lease.run_id,
+                "step_key": "s",
+                "status": "completed",
+                "result": '{"a":1}',
+                "failure": None,
+                "step_attempt_id": attempt_id,
+                "completed_at": at(2),
+            },
+        ),
+        (
+            sql_worker._CLOSE_ATTEMPT,
+            {
+                "b_id": attempt_id,
+                "v_state": "error",
+                "v_ended_at": at(4),
+                "v_failure": '{"type":"X"}',
+                "v_outputs": "{}",
+            },
+        ),
+        (
+            chain._head_update(frozenset({"state", "available_at"})),
+            {
+                "b_run": lease.run_id,
+                "v_state": "waiting",
+                "v_available_at": None,
+                "v_event_seq": 3,
+                "v_last_event_hash": "d" * 64,
+                "v_updated_at": at(5),
+            },
+        ),
+        (
+            chain._INSERT_EVENT_ROWS,
+            {
+                "event_id": new_id(),
+                "run_id": lease.run_id,
+                "seq": 99,
+                "ts": at(6),
+                "kind": "note",
+                "step_attempt_id": None,
+                "payload": "{}",
+                "prev_hash": "e" * 64,
+                "hash": "f" * 64,
+            },
+        ),
+    ]
+
+
+def test_driver_statements_send_what_sqlalchemy_sends(store: SqlStore) -> None:
+    """Each hot statement sends the same SQL text and the same converted values (timestamps
+    as the dialect stores them, fixed values such as the claim's state included)."""
+    for stmt, params in _cases(store):
+        _same_as_core(store.db, stmt, params)
+
+
+def test_a_missing_parameter_is_named(store: SqlStore) -> None:
+    """Leaving out a required parameter fails before anything is sent, naming it."""
+    with store.db.transaction() as conn, pytest.raises(KeyError, match="v_started"):
+        CLAIM_SQL.execute(conn, {"v_attempt": 1})
+
+
+def test_a_statement_needing_computed_defaults_is_refused(database: Database) -> None:
+    """A statement whose columns would need Python-side defaults cannot run this way."""
+    from runwright.store.schema import runs
+
+    stmt = DriverStatement(runs.insert(), keys=["run_id"])
+    with database.transaction() as conn, pytest.raises(ValueError, match="defaults"):
+        stmt.execute(conn, {"run_id": "x"})
+
+
+def test_sqlite_timestamps_are_the_text_sqlalchemy_stores() -> None:
+    """The SQLite shortcut for timestamps gives SQLAlchemy's text for any zone and year, and
+    refuses naive datetimes as the column type does."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy.dialects import sqlite
+
+    from runwright.store.driver_sql import _sqlite_utc
+    from runwright.store.types import UtcDateTime
+
+    dialect = sqlite.dialect()
+    reference = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert reference is not None
+    for value in (
+        datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        datetime(2026, 3, 1, 0, 30, 0, 5, tzinfo=timezone(timedelta(hours=2))),
+        None,
+    ):
+        assert _sqlite_utc(value) == reference(value)
+    with pytest.raises(ValueError, match="naive"):
+        _sqlite_utc(datetime(2026, 3, 1))
