@@ -9,9 +9,12 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from runwright.api import inbox as inbox_api
 from runwright.api.client import Client
+from runwright.api.inbox import Inbox, register_section
 from runwright.domain.ids import new_id
 from runwright.domain.plan_records import Defect, GateResult
+from runwright.domain.workflows.models import InboxItem
 from runwright.domain.workflows.topics import InputStatus, input_status
 from runwright.store.schema import runs
 from runwright.store.tables_plans import plan_gates, plan_runs
@@ -213,3 +216,41 @@ def test_plan_records_are_read_without_their_spec(client: Client) -> None:
     assert (record.plan_id, record.completion) == ("greet", {"execution_status": "complete"})
     assert store.runs(project_id=client.settings.project_id) == [record]
     assert store.spec_of(run_id) == {"plan_id": "greet"}
+
+
+def test_the_inbox_summary_is_the_start_and_size_of_the_inbox(client: Client) -> None:
+    """``Inbox.summary(n)`` gives the first ``n`` items ``Inbox.items()`` gives (stale inputs
+    oldest first, ties in the list's order) and its full count, for several ``n`` and stale
+    limits, also when a section's limit cuts its list short."""
+    expected = _fill_inputs(client, copies=100)
+    assert sum(s is InputStatus.PENDING for s in expected.values()) > 200  # over the limit
+    client.clock.set(T0 + timedelta(days=45))  # type: ignore[attr-defined]
+    inbox = Inbox(client)
+    sizes = set()
+    for days in (None, 44.9, 44.0, 46):
+        items = inbox.items(stale_days=days)
+        sizes.add(len(items))
+        for shown in (0, 1, 3, 8, 250):
+            summary = inbox.summary(shown, stale_days=days)
+            assert summary.total == len(items)
+            assert summary.items == items[:shown], (days, shown)
+    assert sizes == {0, 3, 9, 200}
+
+
+def test_the_inbox_summary_of_a_section_without_one_is_its_items(client: Client) -> None:
+    """A section with no summary is summed up from its items (sorted oldest first), after the
+    sections before it."""
+    _fill_inputs(client, copies=1)
+    client.clock.set(T0 + timedelta(days=30))  # type: ignore[attr-defined]
+    stale = Inbox(client).items()
+    extra = [
+        InboxItem(section="extra", item_id=f"e{n}", title="t", created_at=T0 - timedelta(days=n))
+        for n in range(3)
+    ]
+    register_section("extra_for_test", lambda client, opts: list(extra))
+    try:
+        summary = Inbox(client).summary(len(stale) + 2)
+        assert summary.total == len(stale) + 3
+        assert summary.items == [*stale, extra[2], extra[1]]
+    finally:
+        inbox_api._extra.pop("extra_for_test")

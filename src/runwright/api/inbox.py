@@ -5,7 +5,9 @@ parameters and the three actions), ``escalations`` and ``blocked`` workflows, ``
 (pending longer than ``[workflows] stale_days``, default 7) and ``steps_in_doubt`` (core runs
 paused for reconciliation that are not workflow runs). A later part adds a section by listing a
 module in ``SECTION_MODULES`` that defines ``SECTIONS: dict[str, provider]``, or by calling
-``register_section``; a provider is ``fn(client, options) -> list[InboxItem]``.
+``register_section``; a provider is ``fn(client, options) -> list[InboxItem]``. A provider can
+also be summed up cheaply (its count and first items, for the overview) by a summary
+(``register_summary`` or ``SUMMARIES: dict[provider, summary]`` in a section module).
 
 How an item's action is carried out (by the dashboard, or any other caller of ``Inbox.act``) is
 registered apart from the item, by section and action name: ``register_action(section, name,
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from runwright.domain.runs import RunKind
 from runwright.domain.states import RunState, StateReason, StepState
-from runwright.domain.workflows.models import InboxAction, InboxItem, Mutation
+from runwright.domain.workflows.models import InboxAction, InboxItem, Input, Mutation
 from runwright.domain.workflows.mutations import MutationStatus
 from runwright.domain.workflows.topics import STALE_AFTER_DAYS, InputStatus
 from runwright.errors import NotFound, ValidationError
@@ -51,6 +53,10 @@ class InboxOptions:
 
 
 Provider = Callable[["Client", InboxOptions], list[InboxItem]]
+#: A provider's items summed up without building all of them: ``fn(client, options, first)``
+#: returns the ``first`` items the provider gives when they are sorted oldest first, and how
+#: many items it gives.
+Summary = Callable[["Client", InboxOptions, int], tuple[list[InboxItem], int]]
 
 SECTION_MODULES = (
     "runwright.api.plan_inbox",
@@ -58,11 +64,18 @@ SECTION_MODULES = (
     "runwright.patches.inbox",
 )
 _extra: dict[str, Provider] = {}
+_summaries: dict[Provider, Summary] = {}
 
 
 def register_section(name: str, provider: Provider) -> None:
     """Add (or replace) an inbox section."""
     _extra[name] = provider
+
+
+def register_summary(provider: Provider, summary: Summary) -> None:
+    """Say how ``provider``'s items are summed up cheaply (for the overview's count and first
+    items); a provider without one is summed up from its items."""
+    _summaries[provider] = summary
 
 
 def _mutation_item(client: Client, m: Mutation) -> InboxItem:
@@ -152,33 +165,42 @@ def workflows_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
     return items
 
 
+def _stale_item(item: Input, opts: InboxOptions) -> InboxItem:
+    days = int((opts.now - item.created_at).total_seconds() // 86400)
+    return InboxItem(
+        section="stale_inputs",
+        item_id=item.input_id,
+        title=f"{item.title or item.id} pending {days} days",
+        detail=f"{item.source}/{item.type}/{item.id} in workflow {item.workflow}",
+        workflow=item.workflow,
+        created_at=item.created_at,
+        params={"events": item.events},
+        actions=[
+            InboxAction(name="Investigate", command=f"runwright input show {item.input_id}"),
+            InboxAction(name="Skip", command=f"runwright input skip {item.input_id}"),
+        ],
+    )
+
+
 def stale_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
     """Inputs pending for more than ``stale_days``."""
-    cutoff = opts.now - timedelta(days=opts.stale_days)
     found = client.workflows.inputs(
-        statuses=(InputStatus.PENDING.value,), created_before=cutoff, limit=opts.limit
+        statuses=(InputStatus.PENDING.value,),
+        created_before=opts.now - timedelta(days=opts.stale_days),
+        limit=opts.limit,
     )
-    items = []
-    for item in found:
-        days = int((opts.now - item.created_at).total_seconds() // 86400)
-        items.append(
-            InboxItem(
-                section="stale_inputs",
-                item_id=item.input_id,
-                title=f"{item.title or item.id} pending {days} days",
-                detail=f"{item.source}/{item.type}/{item.id} in workflow {item.workflow}",
-                workflow=item.workflow,
-                created_at=item.created_at,
-                params={"events": item.events},
-                actions=[
-                    InboxAction(
-                        name="Investigate", command=f"runwright input show {item.input_id}"
-                    ),
-                    InboxAction(name="Skip", command=f"runwright input skip {item.input_id}"),
-                ],
-            )
-        )
-    return items
+    return [_stale_item(item, opts) for item in found]
+
+
+def stale_summary(client: Client, opts: InboxOptions, first: int) -> tuple[list[InboxItem], int]:
+    """``stale_section`` summed up: its ``first`` items (oldest first) and how many it has."""
+    found, count = client.workflows.inputs_summary(
+        first=first,
+        statuses=(InputStatus.PENDING.value,),
+        created_before=opts.now - timedelta(days=opts.stale_days),
+        limit=opts.limit,
+    )
+    return [_stale_item(item, opts) for item in found], count
 
 
 def steps_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
@@ -224,6 +246,19 @@ BUILTIN: dict[str, Provider] = {
     "stale_inputs": stale_section,
     "steps_in_doubt": steps_section,
 }
+
+
+#: Summaries of built-in providers (a section module can list its own in ``SUMMARIES``).
+BUILTIN_SUMMARIES: dict[Provider, Summary] = {stale_section: stale_summary}
+
+
+def summaries() -> dict[Provider, Summary]:
+    """Every known summary, by the provider it sums up."""
+    found = dict(BUILTIN_SUMMARIES)
+    for module in _section_modules():
+        found.update(getattr(module, "SUMMARIES", {}))
+    found.update(_summaries)
+    return found
 
 
 def _section_modules() -> list[ModuleType]:
@@ -363,6 +398,15 @@ BUILTIN_ACTIONS: dict[tuple[str, str], ItemAction] = {
 }
 
 
+@dataclass(frozen=True)
+class InboxSummary:
+    """The inbox at a glance: its first items (in the order ``Inbox.items`` gives them) and how
+    many items it has in all."""
+
+    items: list[InboxItem]
+    total: int
+
+
 class Inbox:
     """Collects the inbox for the CLI and the dashboard."""
 
@@ -388,6 +432,29 @@ class Inbox:
                 continue
             out.extend(sorted(found, key=lambda i: i.created_at))
         return out
+
+    def summary(self, shown: int, *, stale_days: float | None = None) -> InboxSummary:
+        """The first ``shown`` items of ``items()`` and how many it has, reading only what
+        that needs: a section with a summary is counted without building all its items."""
+        opts = self.options(stale_days)
+        quick = summaries()
+        first: list[InboxItem] = []
+        total = 0
+        for name, provider in providers().items():
+            want = max(shown - len(first), 0)
+            try:
+                summary = quick.get(provider)
+                if summary is not None:
+                    found, count = summary(self.client, opts, want)
+                else:
+                    every = sorted(provider(self.client, opts), key=lambda i: i.created_at)
+                    found, count = every[:want], len(every)
+            except Exception:
+                log.exception("inbox section %s failed", name)
+                continue
+            first.extend(found[:want])
+            total += count
+        return InboxSummary(first, total)
 
     def act(
         self, section: str, item_id: str, name: str, values: Mapping[str, str], *, by: str

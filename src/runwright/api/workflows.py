@@ -340,6 +340,20 @@ class WorkflowsClient:
             created_before=created_before,
         )
 
+    def inputs_summary(
+        self,
+        *,
+        first: int,
+        statuses: tuple[str, ...] = (),
+        limit: int = 100,
+        created_before: datetime | None = None,
+    ) -> tuple[list[Input], int]:
+        """What ``inputs`` with these filters returns, summed up: its ``first`` inputs by
+        creation time (oldest first) and how many it returns."""
+        return self.store.summarize_inputs(
+            first=first, statuses=statuses, limit=limit, created_before=created_before
+        )
+
     def input(self, input_id: str) -> InputDetail:
         """An input with the events it caused and the mutations made for them."""
         item = self.store.get_input(input_id)

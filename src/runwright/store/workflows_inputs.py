@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Row,
+    Select,
     and_,
     bindparam,
     case,
@@ -158,6 +159,31 @@ def inputs_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Input]:
     return out
 
 
+def _input_query(
+    columns: Sequence[Any],
+    workflow: str | None,
+    statuses: tuple[str, ...],
+    search: str | None,
+    created_before: datetime | None,
+    before: str | None,
+) -> Select[Any]:
+    """Inputs newest first, filtered by workflow, computed status, text, age and page cursor."""
+    wanted = sorted({InputStatus(s) for s in statuses})
+    q = select(*columns)
+    if workflow:
+        q = q.where(wf_inputs.c.workflow == workflow)
+    if search:
+        like = f"%{search}%"
+        q = q.where(wf_inputs.c.title.like(like) | wf_inputs.c.external_id.like(like))
+    if created_before is not None:
+        q = q.where(wf_inputs.c.created_at < created_before)
+    if before:
+        q = q.where(wf_inputs.c.input_id < before)
+    if wanted and len(wanted) < len(InputStatus):
+        q = q.where(or_(*(status_condition(s) for s in wanted)))
+    return q.order_by(wf_inputs.c.input_id.desc())
+
+
 class InputOps:
     """Reading inputs."""
 
@@ -174,23 +200,42 @@ class InputOps:
         before: str | None = None,
     ) -> list[Input]:
         """Inputs, newest first, filtered by workflow, computed status, text and age."""
-        wanted = sorted({InputStatus(s) for s in statuses})
-        q = select(wf_inputs)
-        if workflow:
-            q = q.where(wf_inputs.c.workflow == workflow)
-        if search:
-            like = f"%{search}%"
-            q = q.where(wf_inputs.c.title.like(like) | wf_inputs.c.external_id.like(like))
-        if created_before is not None:
-            q = q.where(wf_inputs.c.created_at < created_before)
-        if before:
-            q = q.where(wf_inputs.c.input_id < before)
-        if wanted and len(wanted) < len(InputStatus):
-            q = q.where(or_(*(status_condition(s) for s in wanted)))
-        q = q.order_by(wf_inputs.c.input_id.desc()).limit(limit)
+        q = _input_query((wf_inputs,), workflow, statuses, search, created_before, before).limit(
+            limit
+        )
 
         def tx(conn: Connection) -> list[Input]:
             return inputs_from_rows(conn, conn.execute(q).all())
+
+        return self.db.run(tx, write=False)
+
+    def summarize_inputs(
+        self,
+        *,
+        first: int,
+        workflow: str | None = None,
+        statuses: tuple[str, ...] = (),
+        created_before: datetime | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Input], int]:
+        """What ``list_inputs`` with the same filters and limit returns, summed up in one read:
+        the ``first`` of those inputs by creation time (oldest first; equal times in the list's
+        order), and how many there are. Only those ``first`` are read in full."""
+        q = _input_query(
+            (wf_inputs.c.input_id, wf_inputs.c.created_at),
+            workflow,
+            statuses,
+            None,
+            created_before,
+            None,
+        ).limit(limit)
+
+        def tx(conn: Connection) -> tuple[list[Input], int]:
+            listed = conn.execute(q).all()
+            chosen = [r.input_id for r in sorted(listed, key=lambda r: r.created_at)[:first]]
+            rows = conn.execute(select(wf_inputs).where(wf_inputs.c.input_id.in_(chosen))).all()
+            found = {i.input_id: i for i in inputs_from_rows(conn, rows)}
+            return [found[i] for i in chosen], len(listed)
 
         return self.db.run(tx, write=False)
 

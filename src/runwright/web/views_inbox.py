@@ -79,6 +79,8 @@ class ShownItem:
     item: InboxItem
     actions: list[ShownAction]
     page: str | None
+    #: The actions that say in a line what choosing them means.
+    helped: list[ShownAction]
 
 
 def show(item: InboxItem, known: dict[tuple[str, str], ItemAction]) -> ShownItem:
@@ -93,7 +95,8 @@ def show(item: InboxItem, known: dict[tuple[str, str], ItemAction]) -> ShownItem
                 link=link.format(item_id=item.item_id) if link else None,
             )
         )
-    return ShownItem(item, shown, item_page(item))
+    helped = [a for a in shown if a.how is not None and a.how.help]
+    return ShownItem(item, shown, item_page(item), helped)
 
 
 def group(items: list[InboxItem]) -> list[tuple[str, list[ShownItem]]]:

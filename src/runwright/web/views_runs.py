@@ -35,7 +35,7 @@ class RunViews:
         client = self.p.client
         counts = client.counts()
         stranded = client.stranded()
-        inbox = Inbox(client).items()  # the same items (and count) as `runwright inbox`
+        inbox = Inbox(client).summary(INBOX_SHOWN)  # the first items and the count of `inbox`
         recent = client.list_runs(RunFilter(limit=12))
         workers = client.store.list_workers(
             alive_since=client.clock.now().replace(microsecond=0) - _delta(client)
@@ -47,14 +47,14 @@ class RunViews:
             total=sum(counts.values()),
             states=[s.value for s in RunState],
             stranded=stranded,
-            inbox=inbox[:INBOX_SHOWN],
-            inbox_total=len(inbox),
+            inbox=inbox.items,
+            inbox_total=inbox.total,
             section_title=section_title,
             item_page=item_page,
             workflows=workflow_rows(client),
             recent=recent,
             workers=workers,
-            attention=len(inbox) + len(stranded),
+            attention=inbox.total + len(stranded),
         )
 
     def runs(self, request: Request) -> Response:
