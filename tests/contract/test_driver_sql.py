@@ -209,3 +209,55 @@ def test_sqlite_timestamps_are_the_text_sqlalchemy_stores() -> None:
         assert _sqlite_utc(value) == reference(value)
     with pytest.raises(ValueError, match="naive"):
         _sqlite_utc(datetime(2026, 3, 1))
+
+
+@pytest.mark.postgres
+def test_the_postgres_step_record_sends_what_sqlalchemy_sends(pg_url: str) -> None:
+    """PostgreSQL's one-statement step record (a text() statement) goes to the driver as
+    SQLAlchemy would send it."""
+    from runwright.store import pg_fast
+    from runwright.store.migrate import upgrade
+
+    db = Database(pg_url)
+    upgrade(db)
+    store = SqlStore(db)
+    store.create_run(new_run(), T0)
+    lease = claim(store, "w1", T0, 30)
+    params = {
+        "run": lease.run_id,
+        "owner": "w1",
+        "attempt": 1,
+        "seq": lease.event_seq,
+        "n_seq": lease.event_seq + 1,
+        "n_hash": "a" * 64,
+        "now": at(1),
+        "d_steps": 1,
+        "d_errors": 0,
+        "events": "[]",
+        "begun": False,
+        "has_memo": False,
+        "m_status": None,
+        "m_result": None,
+        "m_failure": None,
+        "m_completed_at": None,
+        "evidence": "[]",
+        "a_id": new_id(),
+        "a_sequence": 1,
+        "a_step_key": "s",
+        "a_attempt": 1,
+        "a_tool_id": "t:f",
+        "a_state": "completed",
+        "a_idempotent": True,
+        "a_started_at": at(1),
+        "a_ended_at": at(1),
+        "a_failure": None,
+        "a_worker_id": "w1",
+        "a_tool_run_id": None,
+        "a_execution_request_id": None,
+        "a_prompt_id": None,
+        "a_outputs": "{}",
+    }
+    try:
+        _same_as_core(store.db, pg_fast._RECORD_STEP, params)
+    finally:
+        db.dispose()

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from runwright.store.driver_sql import DriverStatement
+
 RECORD_STEP = text(
     """
 WITH u AS (
@@ -74,7 +76,10 @@ def rows_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps([{k: _iso(v) for k, v in row.items()} for row in rows])
 
 
+_RECORD_STEP = DriverStatement(RECORD_STEP)
+
+
 def record_step(conn: Connection, params: dict[str, Any]) -> tuple[bool, bool]:
     """Run the one-statement step record; return (fence matched, begun attempt closed)."""
-    row = conn.execute(RECORD_STEP, params).one()
+    row = _RECORD_STEP.execute(conn, params).one()
     return bool(row.fenced), bool(row.closed)
