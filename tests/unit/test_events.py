@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runwright.domain.events import (
     GENESIS_HASH,
@@ -12,6 +14,7 @@ from runwright.domain.events import (
     EventKind,
     RunEvent,
     check_event_kind,
+    event_hash,
     verify_chain,
 )
 from runwright.domain.ids import new_id
@@ -88,3 +91,39 @@ def test_events_are_immutable() -> None:
     event = _chain(1)[0]
     with pytest.raises(ValueError, match="frozen"):
         event.kind = EventKind.RUN_STARTED  # type: ignore[misc]
+
+
+def _reference_hash(**f: object) -> str:
+    """The chain's definition, spelled out: sha256 of the sorted-key JSON of the envelope."""
+    import hashlib
+    import json
+
+    ts = f["ts"]
+    assert isinstance(ts, datetime)
+    body = {**f, "ts": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    event_id=st.text(),
+    run_id=st.sampled_from([RUN, "run-1", 'a"b', "é\\n"]),
+    seq=st.integers(min_value=1, max_value=10**9),
+    ts=st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-3))])),
+    kind=st.sampled_from([k.value for k in EventKind] + ["x y"]),
+    step_attempt_id=st.none() | st.text(),
+    payload=st.dictionaries(st.text(), _json_values, max_size=5),
+    prev_hash=st.sampled_from([GENESIS_HASH, "ab" * 32]),
+)
+def test_event_hash_is_the_hash_of_the_canonical_envelope(**fields: object) -> None:
+    """event_hash (which writes the envelope out key by key) equals the chain's definition for
+    any ids, kinds, payloads and timestamps, including odd characters and years before 1000."""
+    assert event_hash(**fields) == _reference_hash(**fields)  # type: ignore[arg-type]

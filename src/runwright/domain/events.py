@@ -113,12 +113,22 @@ def check_event_kind(kind: str) -> EventKind:
 
 def format_ts(ts: datetime) -> str:
     """The canonical text of a timestamp inside a hash: UTC, microseconds, 'Z'."""
+    if ts.year >= 1000:  # isoformat pads years to four digits; strftime's %Y does not
+        return ts.isoformat(timespec="microseconds")[:26] + "Z"
     return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: the same value always gives the same text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
+
+
+def _json_text(value: str) -> str:
+    """``canonical_json`` of a string; ids and hashes (letters and digits) need no escaping."""
+    return f'"{value}"' if value.isalnum() else _CANONICAL.encode(value)
 
 
 def event_hash(
@@ -132,18 +142,33 @@ def event_hash(
     payload: dict[str, Any],
     prev_hash: str,
 ) -> str:
-    """sha256 over the event's canonical content and the previous event's hash."""
-    body = canonical_json(
-        {
-            "event_id": event_id,
-            "run_id": run_id,
-            "seq": seq,
-            "ts": format_ts(ts),
-            "kind": kind,
-            "step_attempt_id": step_attempt_id,
-            "payload": payload,
-            "prev_hash": prev_hash,
-        }
+    """sha256 over the event's canonical content and the previous event's hash.
+
+    The content is ``canonical_json`` of ``{"event_id", "kind", "payload", "prev_hash",
+    "run_id", "seq", "step_attempt_id", "ts"}`` (``ts`` as ``format_ts``), written out here
+    key by key in that (sorted) order: the same text, without sorting or encoding the
+    envelope on every event.
+    """
+    body = "".join(
+        (
+            '{"event_id":',
+            _json_text(event_id),
+            ',"kind":',
+            _json_text(kind),
+            ',"payload":',
+            _CANONICAL.encode(payload),
+            ',"prev_hash":',
+            _json_text(prev_hash),
+            ',"run_id":',
+            _json_text(run_id),
+            ',"seq":',
+            str(seq) if type(seq) is int else _CANONICAL.encode(seq),
+            ',"step_attempt_id":',
+            "null" if step_attempt_id is None else _json_text(step_attempt_id),
+            ',"ts":"',
+            format_ts(ts),
+            '"}',
+        )
     )
     return hashlib.sha256(body.encode()).hexdigest()
 

@@ -74,12 +74,13 @@ def build_events(
     for ev in events:
         seq += 1
         event_id = new_id()
+        kind = ev.kind.value
         digest = event_hash(
             event_id=event_id,
             run_id=run_id,
             seq=seq,
             ts=now,
-            kind=ev.kind.value,
+            kind=kind,
             step_attempt_id=ev.step_attempt_id,
             payload=ev.payload,
             prev_hash=prev,
@@ -90,9 +91,9 @@ def build_events(
                 "run_id": run_id,
                 "seq": seq,
                 "ts": now,
-                "kind": ev.kind.value,
+                "kind": kind,
                 "step_attempt_id": ev.step_attempt_id,
-                "payload": dumps(ev.payload, what=f"payload of event {ev.kind.value}"),
+                "payload": dumps(ev.payload, what=f"payload of event {kind}"),
                 "prev_hash": prev,
                 "hash": digest,
             }

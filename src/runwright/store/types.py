@@ -37,10 +37,16 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def dumps(value: Any, *, what: str = "value") -> str:
-    """Serialize ``value`` as JSON text, or raise a clear ValidationError naming ``what``."""
+    """Serialize ``value`` as JSON text, or raise a clear ValidationError naming ``what``.
+
+    (One encoder, built once: ``json.dumps`` with options builds a new one on every call.)
+    """
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
             f"{what} is not JSON-serializable: {exc}",
