@@ -7,6 +7,7 @@ first revision has ``down_revision = "0001_core"`` and ``branch_labels = ("workf
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -104,6 +105,21 @@ wf_events = Table(
     Index(None, "workflow", "topic", "status", "event_id"),
 )
 
+#: Events per (workflow, topic, status), kept exact by database triggers on ``wf_events`` in the
+#: transaction of every insert, status change and delete (migration 0007). Each writer adds its
+#: changes to a row of its own (``shard``: the PostgreSQL backend's pid, 0 on SQLite, which has one
+#: writer at a time), so that concurrent writers never wait for each other; a count is the sum
+#: of its shards.
+wf_topic_counts = Table(
+    "wf_topic_counts",
+    metadata,
+    Column("workflow", String(NAME), primary_key=True),
+    Column("topic", String(NAME), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("shard", Integer, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
+
 wf_event_inputs = Table(
     "wf_event_inputs",
     metadata,
@@ -179,5 +195,6 @@ __all__ = [
     "wf_handler_state",
     "wf_inputs",
     "wf_mutations",
+    "wf_topic_counts",
     "wf_workflows",
 ]

@@ -17,6 +17,7 @@ from runwright.store.tables_workflows import (
     wf_event_inputs,
     wf_events,
     wf_handler_state,
+    wf_topic_counts,
 )
 from runwright.store.types import dumps
 from runwright.store.workflows_rows import caused_by_map, event_from_row, events_from_rows
@@ -340,13 +341,16 @@ class EventOps:
         return self.db.run(tx, write=False)
 
     def topic_counts(self, workflow: str | None = None) -> dict[tuple[str, str], dict[str, int]]:
-        """(workflow, topic) → events per status."""
-        q = select(
-            wf_events.c.workflow, wf_events.c.topic, wf_events.c.status, func.count()
-        ).group_by(wf_events.c.workflow, wf_events.c.topic, wf_events.c.status)
+        """(workflow, topic) → events per status (statuses with none left out), read from the
+        counts the database keeps with every change of ``wf_events`` (``wf_topic_counts``)."""
+        col = wf_topic_counts.c
+        q = select(col.workflow, col.topic, col.status, func.sum(col.n)).group_by(
+            col.workflow, col.topic, col.status
+        )
         if workflow:
-            q = q.where(wf_events.c.workflow == workflow)
+            q = q.where(col.workflow == workflow)
         out: dict[tuple[str, str], dict[str, int]] = {}
         for w, t, s, n in self.db.run(lambda c: c.execute(q).all(), write=False):
-            out.setdefault((w, t), {})[s] = int(n)
+            if n:
+                out.setdefault((w, t), {})[s] = int(n)
         return out
