@@ -42,9 +42,11 @@ def _head_update(columns: frozenset[str]) -> DriverStatement:
 
 def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert built event rows (one statement; on PostgreSQL several rows go as one INSERT)."""
+    if not rows:
+        return
     if len(rows) == 1 or conn.dialect.name == "sqlite":
         _INSERT_EVENT_ROWS.execute(conn, rows[0] if len(rows) == 1 else rows)
-    elif rows:
+    else:
         conn.execute(INSERT_EVENTS, rows)  # insertmanyvalues: one statement, one round trip
 
 

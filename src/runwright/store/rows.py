@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row
@@ -28,6 +29,13 @@ def _failure(text: str | None) -> Failure | None:
     return None if data is None else Failure.model_validate(data)
 
 
+@lru_cache(maxsize=256)
+def _origin(text: str | None) -> Origin:
+    """An origin from its JSON text (immutable, so one instance serves every run that shares
+    the text: most runs have the same few origins)."""
+    return Origin.model_validate(loads(text))
+
+
 def run_from_row(row: Row[Any]) -> Run:
     """Build a Run from a full ``runs`` row."""
     return run_from_mapping(dict(row._mapping))
@@ -43,7 +51,7 @@ def run_from_mapping(m: Mapping[str, Any]) -> Run:
         execution_request_id=m["execution_request_id"],
         state=RunState(m["state"]),
         state_reason=m["state_reason"],
-        origin=Origin.model_validate(loads(m["origin"])),
+        origin=_origin(m["origin"]),
         counters=Counters(
             step_attempts=m["step_attempts"],
             patches_created=m["patches_created"],

@@ -86,12 +86,15 @@ def advance(
     values: dict[str, Any] | None = None,
     deltas: dict[str, int] | None = None,
     returning: tuple[str, ...] = (),
+    pending: list[dict[str, Any]] | None = None,
 ) -> Row[Any] | None:
     """Append events and update the leased run in one fenced UPDATE.
 
     Optimistic on the chain head the lease remembers; if another writer appended meanwhile
     (a cancel request, say) the head is re-read under lock and the events are re-chained. A
-    lease that is no longer ours raises LeaseLost and nothing is written.
+    lease that is no longer ours raises LeaseLost and nothing is written. With ``pending`` the
+    event rows are added to that list for the caller to insert later in the same transaction
+    (with other rows, in one statement) instead of being inserted here.
     """
     values = values or {}
     deltas = deltas or {}
@@ -134,7 +137,10 @@ def advance(
         stmt = fenced_driver(keys, frozenset(deltas), check_seq=False, returning=returning)
         res = stmt.execute(conn, params)
         row = res.first() if returning else None
-    insert_events(conn, rows)
+    if pending is None:
+        insert_events(conn, rows)
+    else:
+        pending.extend(rows)
     lease.event_seq, lease.last_event_hash = head.seq, head.hash
     return row
 
@@ -159,22 +165,35 @@ class WorkerOps:
         ask = ClaimRequest(worker_id, lease_seconds)
         return self.db.run(lambda conn: self._claim_in(conn, ask, now))
 
-    def _claim_in(self, conn: Connection, ask: ClaimRequest, now: datetime) -> Claim | None:
-        """Claim inside the caller's transaction."""
+    def _claim_in(
+        self,
+        conn: Connection,
+        ask: ClaimRequest,
+        now: datetime,
+        pending: list[dict[str, Any]] | None = None,
+    ) -> Claim | None:
+        """Claim inside the caller's transaction (event rows go to ``pending`` if given)."""
         q = claim_candidates(not self.db.is_sqlite, _CLAIM_BATCH)
         expires = now + timedelta(seconds=ask.lease_seconds)
-        for cand in conn.execute(q, {"now": now}).all():
-            state = RunState(cand.state)
-            if (
-                cand.parent_run_id
-                and cand.parent_max_parallel is not None
-                and state != RunState.RUNNING
-            ):
-                slot = conn.execute(TAKE_PARENT_SLOT, {"b_parent": cand.parent_run_id})
-                if slot.rowcount != 1:
-                    continue
-            return self._take(conn, cand, state, ask.worker_id, now, expires)
-        return None
+        found = conn.execute(q, {"now": now})
+        try:
+            # One row at a time: the second candidate is only read (and typed) if the first
+            # one's parent has no free slot.
+            while (cand := found.fetchone()) is not None:
+                state = RunState(cand.state)
+                if (
+                    cand.parent_run_id
+                    and cand.parent_max_parallel is not None
+                    and state != RunState.RUNNING
+                ):
+                    slot = conn.execute(TAKE_PARENT_SLOT, {"b_parent": cand.parent_run_id})
+                    if slot.rowcount != 1:
+                        continue
+                found.close()
+                return self._take(conn, cand, state, ask.worker_id, now, expires, pending)
+            return None
+        finally:
+            found.close()
 
     def _take(
         self,
@@ -184,6 +203,7 @@ class WorkerOps:
         worker_id: str,
         now: datetime,
         expires: datetime,
+        pending: list[dict[str, Any]] | None,
     ) -> Claim:
         previous = row.lease_owner if state == RunState.RUNNING else None
         events = _claim_events(state, row.started_at is not None, previous)
@@ -212,7 +232,10 @@ class WorkerOps:
                 "v_hash": head.hash,
             },
         )
-        insert_events(conn, rows)
+        if pending is None:
+            insert_events(conn, rows)
+        else:
+            pending.extend(rows)
         mapping = dict(row._mapping)
         mapping.update(
             state=RunState.RUNNING.value,
@@ -500,11 +523,13 @@ class WorkerOps:
         events = [*(extra_events or []), NewEvent(EventKind.RUN_STATE_CHANGED, body)]
 
         def tx(conn: Connection) -> Claim | None:
+            pending: list[dict[str, Any]] = []
             advance(
                 conn,
                 lease,
                 events,
                 now,
+                pending=pending,
                 values={
                     "state": RunState.WAITING.value,
                     "state_reason": reason,
@@ -528,7 +553,9 @@ class WorkerOps:
                         "v_available": None if remaining else now,
                     },
                 )
-            return self._claim_in(conn, claim_next, now) if claim_next else None
+            claim = self._claim_in(conn, claim_next, now, pending) if claim_next else None
+            insert_events(conn, pending)  # this run's and the next one's, in one statement
+            return claim
 
         return self.db.run(tx)
 
@@ -565,11 +592,13 @@ class WorkerOps:
         def tx(conn: Connection) -> Claim | None:
             if finisher is not None:
                 _run_finisher(finisher, conn)
+            pending: list[dict[str, Any]] = []
             row = advance(
                 conn,
                 lease,
                 [event],
                 now,
+                pending=pending,
                 values={
                     "state": state.value,
                     "state_reason": reason,
@@ -595,7 +624,9 @@ class WorkerOps:
                 was_running=True,
                 has_dependents=bool(row.has_dependents),
             )
-            return self._claim_in(conn, claim_next, now) if claim_next else None
+            claim = self._claim_in(conn, claim_next, now, pending) if claim_next else None
+            insert_events(conn, pending)  # this run's and the next one's, in one statement
+            return claim
 
         return self.db.run(tx)
 
