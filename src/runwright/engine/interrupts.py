@@ -9,6 +9,7 @@ while the engine writes to the store.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import logging
 import os
 import signal
@@ -57,8 +58,15 @@ def _sigalrm(signum: int, frame: FrameType | None) -> None:
         _SignalState.previous(signum, frame)
 
 
+# The C function behind signal.getsignal: the wrapper turns its answer into an enum member and,
+# for a Python handler, fails at that first (a caught ValueError, a few microseconds per step).
+_raw_getsignal: Callable[[int], Any] = importlib.import_module("_signal").getsignal
+
+
 def _install_handler() -> None:
     """Make our SIGALRM handler the active one, chaining to whatever was there before."""
+    if _raw_getsignal(signal.SIGALRM) is _sigalrm:
+        return
     with _SignalState.lock:
         current = signal.getsignal(signal.SIGALRM)
         if current is not _sigalrm:

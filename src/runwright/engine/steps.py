@@ -57,7 +57,8 @@ class StepOptions:
 
     def merged(self, **overrides: Any) -> StepOptions:
         """These options with the non-None overrides applied."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        return replace(self, **changes) if changes else self
 
 
 def step(
