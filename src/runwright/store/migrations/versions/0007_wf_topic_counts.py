@@ -14,6 +14,10 @@ per counted change on PostgreSQL, nothing measurable on SQLite. The existing eve
 when the table is created, in the same transaction as the triggers (PostgreSQL's CREATE TRIGGER
 holds writers of ``wf_events`` off until it commits).
 
+Writers of ``wf_events`` must not use SQLite's ``INSERT OR REPLACE`` (it removes the row it
+replaces without firing delete triggers, so the count would grow by one); an upsert (``ON
+CONFLICT ... DO UPDATE``) is counted right on both databases.
+
 Shards are never folded: PostgreSQL keeps at most four rows per topic for each backend pid that
 ever changed its events (a topic's count sums them through the primary key).
 
