@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import workflows_cases as wc
 from sqlalchemy import create_engine, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from workflows_kit import Harness
 
 from runwright.api.client import Client
@@ -80,9 +82,9 @@ def test_counts_follow_a_workflow_at_work(h: Harness) -> None:
 
 
 def test_counts_follow_any_statement_on_events(client: Client) -> None:
-    """Bulk inserts, multi-row updates of status and of topic, a payload-only update, deletes
-    and a rolled-back transaction all leave the counts equal to counting the events; a status
-    with no event left is not listed."""
+    """Bulk inserts, multi-row updates of status and of topic, a payload-only update, deletes,
+    upserts (one updating, one inserting) and a rolled-back transaction all leave the counts
+    equal to counting the events; a status with no event left is not listed."""
     db = client.store.db
     rows = [_event("w", "t", "pending", n) for n in range(6)] + [_event("w", "u", "pending", 9)]
     db.run(lambda c: c.execute(insert(wf_events), rows))
@@ -104,6 +106,15 @@ def test_counts_follow_any_statement_on_events(client: Client) -> None:
         update(wf_events).where(wf_events.c.event_id == ids[5]).values(topic="u"),
         delete(wf_events).where(wf_events.c.event_id.in_([ids[0], ids[6]])),
     ]
+    upsert = (sqlite_insert if db.is_sqlite else pg_insert)(wf_events)
+    again = {**rows[3], "status": "pending", "event_id": new_id()}  # same message: an update
+    fresh = _event("w", "t", "reserved", 50)
+    steps += [
+        upsert.values(again).on_conflict_do_update(
+            index_elements=["workflow", "topic", "message_id"], set_={"status": "pending"}
+        ),
+        upsert.values(fresh).on_conflict_do_nothing(),
+    ]
     for step in steps:
         db.run(lambda c, s=step: c.execute(s))
         assert store.topic_counts() == counted(client), step
@@ -121,7 +132,7 @@ def test_counts_follow_any_statement_on_events(client: Client) -> None:
         store.topic_counts()
         == counted(client)
         == {
-            ("w", "t"): {"consumed": 1, "pending": 2, "reserved": 1},
+            ("w", "t"): {"consumed": 1, "pending": 3, "reserved": 1},
             ("w", "u"): {"pending": 1},
         }
     )
