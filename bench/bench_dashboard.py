@@ -13,6 +13,9 @@ report.
 
     .venv/bin/python bench/bench_dashboard.py --db both [--runs 100000 --events 1000000]
         [--wf-events 200000 --wf-inputs 50000] [--plans 5000]
+
+``profile_dashboard.py`` fills the same store once, keeps it, and prints the statements each
+page sends (counts, shapes, driver time) for quick before/after comparisons.
 """
 
 from __future__ import annotations
