@@ -36,6 +36,13 @@ class AgentRunSpec(BaseModel):
         default=True,
         description="Verify in the run; false leaves an applied patch for the caller to verify.",
     )
+    context_files: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Files the tool may read (worktree-relative path → text), written into its worktree"
+            " before it runs and taken out again before its edits are captured."
+        ),
+    )
 
     def attempts(self) -> list[tuple[str, int]]:
         """(tool, attempt) in order: the selected tool, then each fallback, max_attempts each."""

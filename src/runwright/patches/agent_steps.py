@@ -18,6 +18,7 @@ from runwright.engine.evidence import attach_evidence
 from runwright.errors import RunwrightError
 from runwright.patches.agent import AgentRunSpec
 from runwright.patches.commands import expand, run_command
+from runwright.patches.context_files import place_context_files, remove_context_files
 from runwright.patches.env import PatchEnv
 from runwright.patches.git import git
 from runwright.patches.ledger import PatchLedger
@@ -87,6 +88,7 @@ class AgentSteps:
             if other.startswith(f"agent-{self.run_id}-") and other != name:
                 self.env.worktrees.remove(other)
         worktree = self.env.worktrees.create(name, spec.base_commit)
+        placed = place_context_files(worktree, spec.context_files)
         prompt_file = self.scratch / "prompt.md"
         prompt_file.parent.mkdir(parents=True, exist_ok=True)
         prompt_file.write_text(spec.prompt.rendered, encoding="utf-8")
@@ -131,6 +133,7 @@ class AgentSteps:
             if not result.ok:
                 outcome["error"] = result.describe()
             else:
+                remove_context_files(worktree, placed)
                 outcome.update(self._capture(worktree, patch_id, tool))
         except RunwrightError as exc:
             outcome["error"] = exc.message
