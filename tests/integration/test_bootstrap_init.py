@@ -177,7 +177,9 @@ def test_generated_artifacts_load_with_the_existing_loaders(tmp_path: Path) -> N
     profile = ProjectProfile.model_validate_json((home / "profile.json").read_text())
     assert profile.profile_id == "software-dev-python"
     assert profile.constraints.max_files_changed == 10
-    assert (home / ".gitignore").read_text().splitlines()[-1] == "*"
+    ignored = (home / ".gitignore").read_text().splitlines()
+    assert "*" not in ignored
+    assert {"/state.db", "/evidence/", "/worktrees/"} <= set(ignored)
     assert "[core]" in (home / "config.toml").read_text()
 
 

@@ -19,7 +19,7 @@ from runwright.bootstrap.catalog import Profile
 from runwright.bootstrap.catalog import profile as get_profile
 from runwright.bootstrap.detect import LINT_FILES
 from runwright.bootstrap.tokens import Tokens, build_tokens, subtree_structure
-from runwright.bootstrap.tools import AGENT_TOOLS
+from runwright.bootstrap.tools import AGENT_TOOLS, PYTHON, portable_command
 from runwright.domain.bootstrap import DetectedTool, Discovery, Finding
 from runwright.domain.profiles import (
     AvailableTool,
@@ -124,7 +124,6 @@ class Context:
     root: Path
     discovery: Discovery
     mapping: ProfileMapping
-    python: str
     files: list[str]
     notes: Notes = field(default_factory=Notes)
 
@@ -201,7 +200,7 @@ def validation_commands(
         argv: list[str] = []
         for part in vt.command:
             if part == "${tool}" and tool is not None:
-                argv += tool.command
+                argv += portable_command(tool)
             else:
                 argv += tokens.expand([part])
         out.append((vt, argv))
@@ -216,7 +215,7 @@ def tokens_for(ctx: Context, mapping: PathProfile, test_command: list[str]) -> T
     return build_tokens(
         structure=structure,
         project_name=ctx.discovery.project_name,
-        python=ctx.python,
+        python=PYTHON,
         test_command=test_command,
         agents=ctx.role_tools(),
         forbidden=forbidden_paths(ctx.mapping),
@@ -227,11 +226,11 @@ def test_command_for(ctx: Context, mapping: PathProfile) -> list[str]:
     """The first available validation of the mapping's profile (the smoke check if none)."""
     profile = get_profile(mapping.profile_id)
     probe_tokens = tokens_for(ctx, mapping, [])
-    quiet = Context(ctx.root, ctx.discovery, ctx.mapping, ctx.python, ctx.files)
+    quiet = Context(ctx.root, ctx.discovery, ctx.mapping, ctx.files)
     commands = validation_commands(quiet, profile, probe_tokens)
     if commands:
         return commands[0][1]
-    return [ctx.python, "-m", "runwright.bootstrap.checks", "smoke"]
+    return [PYTHON, "-m", "runwright.bootstrap.checks", "smoke"]
 
 
 # --- config.toml, policy.yaml, router.yaml, profile.json ---------------------------------------
@@ -307,7 +306,7 @@ def render_router(ctx: Context) -> str:
         apps[agent] = {"adapter": agent, "limits": {"timeout_seconds": 1800}}
     apps[GENERIC_APP] = {
         "adapter": "generic",
-        "command": [ctx.python, "-m", "runwright.bootstrap.checks", "tidy", "{files}"],
+        "command": [PYTHON, "-m", "runwright.bootstrap.checks", "tidy", "{files}"],
         "capabilities": {"task_kinds": ["format"]},
         "limits": {"timeout_seconds": 300},
         "safety_tier": "low",
@@ -367,7 +366,10 @@ def available_tools(ctx: Context) -> list[AvailableTool]:
             caps = ["run"]
         out.append(
             AvailableTool(
-                tool_id=tool.tool_id, command=tool.command, capabilities=caps, version=tool.version
+                tool_id=tool.tool_id,
+                command=portable_command(tool),
+                capabilities=caps,
+                version=tool.version,
             )
         )
     return out
@@ -389,7 +391,7 @@ def build_profile(ctx: Context, test_command: list[str]) -> ProjectProfile:
     return ProjectProfile(
         project_id=ctx.root.name or "project",
         project_name=ctx.discovery.project_name,
-        project_root=ctx.discovery.project_root,
+        project_root=".",
         domain=ctx.discovery.domain,
         profile_id=root.profile_id,
         resource_types=resources,

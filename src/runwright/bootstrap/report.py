@@ -3,10 +3,12 @@ for a human and for an AI agent."""
 
 from __future__ import annotations
 
-import shlex
+import sys
 from datetime import datetime
 
 from runwright.bootstrap.artifacts import HOME, Context
+from runwright.bootstrap.tokens import command_text
+from runwright.bootstrap.tools import foreign_interpreter
 from runwright.bootstrap.writer import Decision, sha256
 from runwright.domain.bootstrap import (
     MISSING_PATH,
@@ -69,14 +71,26 @@ def next_steps(
         )
     if not ctx.agents():
         human.append(
-            "install an agent CLI (aider, claude or codex) and rerun `runwright init` to route "
-            "code changes to it (until then only the generic tidy tool is routed)"
+            "install an agent CLI (claude, codex or aider) and rerun `runwright init`: until "
+            "then the plan template's roles route to the generic tidy tool, which only formats, "
+            "so `runwright plan run` stops at its preflight gate"
+        )
+    venv = foreign_interpreter(ctx.tools.get("python"), sys.prefix)
+    if venv:
+        human.append(
+            f"commands in {HOME}/ run with {{python}}, the Python running runwright, not the "
+            f"project's {venv}: install runwright into that virtualenv and run it from there, "
+            "or replace {python} in those files"
         )
     if status is BootstrapStatus.READY or status is BootstrapStatus.PARTIAL:
         human.append(
             f"review {HOME}/policy.yaml (max {c.max_lines_changed or 'unlimited'} lines"
             f"{f', {c.max_files_changed} files' if c.max_files_changed else ''} per patch) and "
             f"{HOME}/router.yaml"
+        )
+        human.append(
+            f"commit {HOME}/ (git add {HOME}): its .gitignore keeps the database, evidence, "
+            "worktrees and logs out, so only the configuration is shared"
         )
         human.append(
             f"copy the plan template in {HOME}/plans/, describe your change in it and in "
@@ -92,7 +106,7 @@ def next_steps(
     ]
     if profile.test_command:
         verb = "must pass" if c.tests_must_pass else "should pass"
-        agent.append(f"`{shlex.join(profile.test_command)}` {verb} before a patch is proposed")
+        agent.append(f"`{command_text(profile.test_command)}` {verb} before a patch is proposed")
     for op in operators:
         agent.append(f"run `runwright op run {op}` to check the project and leave evidence")
     if status is not BootstrapStatus.READY:
@@ -132,7 +146,7 @@ def build_report(
         validation_results=validation,
         next_steps=next_steps(status, profile, ctx, validation, decisions, operators),
         ready_for_workstreams=status is BootstrapStatus.READY,
-        project_root=ctx.discovery.project_root,
+        project_root=".",
         domain_confidence=ctx.discovery.domain_confidence,
         selection_reason=selection.reason,
         profile_mapping=ctx.mapping,

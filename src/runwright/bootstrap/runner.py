@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -169,7 +168,6 @@ def init_project(
     dry_run: bool = False,
     env: Mapping[str, str] | None = None,
     now: datetime | None = None,
-    python: str | None = None,
 ) -> InitResult:
     """Bootstrap the project at ``root``; write ``.runwright/`` unless ``dry_run``."""
     root = root.resolve()
@@ -189,7 +187,7 @@ def init_project(
         detected=detect_subtrees(root, found.listing, selection.profile_id),
         configured=configured_paths(config, str(root / CONFIG)),
     )
-    ctx = Context(root, found.discovery, mapping, python or sys.executable, found.listing.files)
+    ctx = Context(root, found.discovery, mapping, found.listing.files)
     _note_selection(ctx.notes, selection, mapping)
     planned = _generate(ctx)
     decisions = decide(root, planned, manifest, force=force)

@@ -29,7 +29,9 @@ from runwright.bootstrap.artifacts import (
 )
 from runwright.bootstrap.catalog import Profile
 from runwright.bootstrap.catalog import profile as get_profile
+from runwright.bootstrap.runtime_files import gitignore
 from runwright.bootstrap.tokens import Tokens
+from runwright.bootstrap.tools import portable_command
 from runwright.domain.profiles import OperatorTemplate, PathProfile
 from runwright.domain.router_specs import PhaseSpec
 from runwright.errors import ConfigError
@@ -70,12 +72,9 @@ def _operator_data(
 
 
 def _discovered(ctx: Context, source: str, tokens: Tokens) -> str | None:
-    if source == "interpreter":
-        tool = ctx.tools.get("python")
-        return tool.command[0] if tool else None
     if source.startswith("tool:"):
         tool = ctx.tools.get(source.removeprefix("tool:"))
-        return tool.command[0] if tool else None
+        return portable_command(tool)[0] if tool else None
     return tokens.scalars.get(source)
 
 
@@ -194,9 +193,7 @@ def render_plan(ctx: Context, test_command: list[str]) -> list[PlannedFile]:
     ext = profile.extension
     if not ext.plan_template:
         return []
-    # Plans expand {python} themselves: keep the plan free of this machine's interpreter path.
-    portable = ["{python}" if part == ctx.python else part for part in test_command]
-    tokens = tokens_for(ctx, ctx.mapping.mappings[0], portable)
+    tokens = tokens_for(ctx, ctx.mapping.mappings[0], test_command)
     text = profile.read(ext.plan_template)
     data = tokens.expand(yaml.safe_load(text))
     name = f"{data.get('plan_id', 'example')}.yaml"
@@ -219,11 +216,7 @@ def render_all(ctx: Context, phases: Iterable[tuple[str, PhaseSpec]]) -> list[Pl
     test_command = test_command_for(ctx, root)
     profile = build_profile(ctx, test_command)
     files = [
-        PlannedFile(
-            f"{HOME}/.gitignore",
-            "# Written by runwright init: runtime state stays out of git.\n*\n",
-            "gitignore",
-        ),
+        PlannedFile(f"{HOME}/.gitignore", gitignore(), "gitignore"),
         PlannedFile(f"{HOME}/config.toml", render_config(ctx), "config"),
         PlannedFile(
             f"{HOME}/profile.json",

@@ -95,6 +95,12 @@ def first_dir(structure: DirectoryStructure, role: str) -> str:
     return dirs[0] if dirs else default
 
 
+def command_text(argv: Sequence[str]) -> str:
+    """An argv as a line for people: ``{python}`` reads ``python`` (runwright runs it with the
+    interpreter running runwright)."""
+    return shlex.join("python" if part == "{python}" else part for part in argv)
+
+
 def build_tokens(
     *,
     structure: DirectoryStructure,
@@ -112,7 +118,7 @@ def build_tokens(
     scalars.update(
         project_name=project_name,
         python=python,
-        test_command_text=shlex.join(test_command),
+        test_command_text=command_text(test_command),
         data_paths=",".join(structure.data_dirs) or ".",
         docs_paths=",".join(structure.doc_dirs) or ".",
     )

@@ -20,6 +20,9 @@ VERSION = re.compile(r"\bv?(\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?)")
 #: Where a project's virtualenv interpreter usually is.
 VENV_INTERPRETERS = (".venv/bin/python", "venv/bin/python", ".venv/Scripts/python.exe")
 AGENT_TOOLS = ("aider", "claude", "codex")
+#: What generated files say for the interpreter: resolved when a command runs, to the Python
+#: running runwright (so no file names this machine's interpreter).
+PYTHON = "{python}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,31 @@ def probe(
         version=version if ok else None,
         command=[found],
     )
+
+
+def portable_command(tool: DetectedTool) -> list[str]:
+    """How a generated file runs ``tool`` without naming this machine's paths: ``{python}``
+    for the interpreter (and ``{python} -m module`` for a tool found as its module), the
+    program's name for a tool found on PATH."""
+    if tool.tool_id == "python":
+        return [PYTHON]
+    if tool.detected_via == "interpreter":
+        return [PYTHON, *tool.command[1:]]
+    spec = KNOWN_TOOLS.get(tool.tool_id)
+    if tool.detected_via == "path" and spec is not None:
+        return [spec.program, *tool.command[1:]]
+    return [Path(tool.command[0]).name, *tool.command[1:]] if tool.command else [tool.tool_id]
+
+
+def foreign_interpreter(tool: DetectedTool | None, prefix: str) -> str | None:
+    """The project's virtualenv interpreter (as found, relative to the project) when the
+    Python running runwright (whose ``sys.prefix`` is ``prefix``) is another one, else None."""
+    if tool is None or not tool.detected_via.startswith("venv:") or not tool.command:
+        return None
+    found = Path(tool.command[0])
+    if found.parent.parent.resolve() == Path(prefix).resolve():
+        return None
+    return next((r for r in VENV_INTERPRETERS if found.as_posix().endswith("/" + r)), found.name)
 
 
 def detect_tools(

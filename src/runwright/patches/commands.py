@@ -4,6 +4,9 @@ A template is a list of strings with placeholders ``{name}``. An element that is
 placeholder whose value is a list (``{files}``) expands to that many arguments; otherwise the
 value is substituted as text. Values are never interpreted by a shell. ``{{``/``}}`` are
 literal braces.
+
+``{python}`` is built in: unless the caller gives it, it is the interpreter running runwright,
+resolved when the command is expanded (so configuration files name no machine's interpreter).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,11 +36,19 @@ PLACEHOLDERS = (
     "repo",
     "run_id",
     "request_id",
+    "python",
 )
 
 
+def builtin_values() -> dict[str, str]:
+    """Placeholders every command may use, with their values in this process."""
+    return {"python": sys.executable}
+
+
 def expand(template: Sequence[str], values: Mapping[str, str | Sequence[str]]) -> list[str]:
-    """The argv of ``template`` with ``values`` substituted; ConfigError on unknown names."""
+    """The argv of ``template`` with ``values`` (and the built-ins) substituted; ConfigError
+    on unknown names."""
+    values = {**builtin_values(), **values}
     argv: list[str] = []
     for element in template:
         whole = _PLACEHOLDER.fullmatch(element)
@@ -58,6 +70,17 @@ def expand(template: Sequence[str], values: Mapping[str, str | Sequence[str]]) -
 
         argv.append(_PLACEHOLDER.sub(sub, element))
     return argv
+
+
+def with_python(argv: Sequence[str]) -> list[str]:
+    """``argv`` with ``{python}`` resolved and every other placeholder left as written (for
+    text shown to people and agents, where other values are not known)."""
+    python = builtin_values()["python"]
+
+    def sub(m: re.Match[str]) -> str:
+        return python if m.group(1) == "python" else m.group(0)
+
+    return [_PLACEHOLDER.sub(sub, element) for element in argv]
 
 
 def _value(

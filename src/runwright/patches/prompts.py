@@ -17,6 +17,7 @@ from runwright.domain.patches_prompts import PromptInstance, PromptKind, PromptS
 from runwright.domain.policy import EffectivePolicy
 from runwright.domain.router_specs import ExecutionRequest, PhaseSpec, ResourceScope
 from runwright.errors import ConfigError, ValidationError
+from runwright.patches.commands import with_python
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DIFF_OUTPUT = (
@@ -93,7 +94,8 @@ def build_sections(
     if request.context:
         context.append(request.context.strip())
     if test_commands:
-        validation = _bullets([" ".join(cmd) for cmd in test_commands]) + "\nmust pass."
+        shown = [" ".join(with_python(cmd)) for cmd in test_commands]
+        validation = _bullets(shown) + "\nmust pass."
     else:
         validation = "No test command is configured; the change is checked against the constraints."
     return PromptSections(
