@@ -75,8 +75,13 @@ def test_anthropic_answers_turns_in_order_with_claude_code_tools(stub: ModelStub
     first = httpx.post(url, json=claude_request(history)).json()
     assert first["stop_reason"] == "tool_use"
     kinds = [(b["type"], b.get("name")) for b in first["content"]]
-    assert kinds == [("text", None), ("tool_use", "Write"), ("tool_use", "Bash")]
-    assert first["content"][1]["input"]["file_path"] == "/work/repo/tests/test_a.py"
+    assert kinds == [
+        ("text", None),
+        ("tool_use", "Read"),
+        ("tool_use", "Write"),
+        ("tool_use", "Bash"),
+    ]
+    assert first["content"][2]["input"]["file_path"] == "/work/repo/tests/test_a.py"
     assert first["usage"]["input_tokens"] == 1000
     history += [
         {"role": "assistant", "content": first["content"]},
@@ -90,15 +95,16 @@ def test_anthropic_answers_turns_in_order_with_claude_code_tools(stub: ModelStub
         },
     ]
     second = httpx.post(url, json=claude_request(history)).json()
-    assert second["content"][0]["name"] == "Edit"
-    assert second["content"][0]["input"]["old_string"] == "assert True"
+    assert [b["name"] for b in second["content"]] == ["Read", "Edit"]
+    assert second["content"][1]["input"]["old_string"] == "assert True"
     assert second["usage"]["output_tokens"] == 70
     history += [
         {"role": "assistant", "content": second["content"]},
         {
             "role": "user",
             "content": [
-                {"type": "tool_result", "tool_use_id": second["content"][0]["id"], "content": "ok"}
+                {"type": "tool_result", "tool_use_id": b["id"], "content": "ok"}
+                for b in second["content"]
             ],
         },
     ]
@@ -129,9 +135,9 @@ def test_anthropic_streaming_sends_tool_use_as_server_sent_events(stub: ModelStu
     kinds = [e["type"] for e in events]
     assert kinds[0] == "message_start"
     assert kinds[-2:] == ["message_delta", "message_stop"]
-    assert kinds.count("content_block_start") == 3
+    assert kinds.count("content_block_start") == 4
     deltas = [e["delta"] for e in events if e["type"] == "content_block_delta"]
-    write = json.loads(deltas[1]["partial_json"])
+    write = json.loads(deltas[2]["partial_json"])
     assert write["content"].startswith("def test_a")
     assert events[-2]["delta"]["stop_reason"] == "tool_use"
     assert events[-2]["usage"]["output_tokens"] == 50

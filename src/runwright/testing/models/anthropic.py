@@ -67,6 +67,12 @@ def tool_calls(answer: Answer, exchange: Exchange) -> list[ToolCall]:
     calls = []
     for i, action in enumerate(answer.actions):
         call_id = answer.call_id(i, "toolu")
+        target = action.write_file or action.edit_file
+        if target is not None:
+            # Claude Code edits only files it has read in the session: read first (a new file's
+            # read fails harmlessly), then write or edit.
+            path = resolve_path(exchange.cwd, target.path)
+            calls.append(ToolCall(f"{call_id}r", "Read", {"file_path": path}))
         if action.write_file:
             w = action.write_file
             calls.append(

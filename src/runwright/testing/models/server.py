@@ -221,7 +221,10 @@ class ModelStub:
             )
         content_type, data = api.render(answer, exchange)
         prints = {
-            answer.call_id(i, p) for i in range(len(answer.actions)) for p in ("call", "toolu")
+            f"{answer.call_id(i, p)}{suffix}"
+            for i in range(len(answer.actions))
+            for p in ("call", "toolu")
+            for suffix in ("", "r")
         }
         text = answer.text or ""
         if api is openai_chat:
