@@ -403,10 +403,12 @@ def test_continue_lets_independent_phases_proceed(pc: Client, repo: Path) -> Non
 
 
 # ---- package defects and cancellation ---------------------------------------------------------
-def test_a_tool_the_router_refuses_is_a_package_defect_escalated_at_once(
+def test_a_role_the_router_refuses_fails_preflight_before_any_delegation(
     pc: Client, repo: Path
 ) -> None:
-    """A role mapped to an app that cannot take code edits: tech-lead must fix the package."""
+    """A role mapped to an app that cannot take its task kind (a dry route refuses it): the
+    preflight gate fails with a plan defect naming the role, its tools, why and the fix,
+    escalated at once to tech-lead; no phase is delegated."""
     path = repo / ".runwright" / "router.yaml"
     config = yaml.safe_load(path.read_text())
     config["apps"]["tests-writer"]["capabilities"] = {"task_kinds": ["analysis"]}
@@ -414,9 +416,21 @@ def test_a_tool_the_router_refuses_is_a_package_defect_escalated_at_once(
     view = run(pc, repo / "plans" / "greet.yaml")
     esc = view.open_escalation()
     assert esc is not None
-    assert (esc.blocked_gate, esc.blocker_class.value, esc.round) == ("test", "package-defect", 0)
+    assert (esc.blocked_gate, esc.blocker_class.value, esc.round) == (
+        "preflight",
+        "plan-defect",
+        0,
+    )
     assert esc.routed_to == "tech-lead"
-    assert "route rejected" in esc.summary
+    assert view.phases == []
+    [defect] = [d for g in view.gates for d in g.defects if d.code == "role_task_not_routable"]
+    assert defect.phase_id == "T1"
+    assert "role test-implementer (phases T1, T2)" in defect.message
+    assert "['tests-writer']" in defect.message
+    assert "none of its tools takes that task kind" in defect.message
+    assert "tests-writer takes analysis" in defect.message
+    assert "roles.test-implementer.tools" in defect.required_correction
+    assert "rerun `runwright init`" in defect.required_correction
 
 
 def test_a_canceled_plan_leaves_nothing_in_the_inbox(pc: Client, repo: Path) -> None:

@@ -2,9 +2,10 @@
 returns a GateResult: pass, or the defects that fail it, each with its blocker class and the
 correction it requires. Gates run inside a step of the plan run (their logs become evidence).
 
-- **preflight**: ownership split, roles routable, test spec readable, decisions closed or
-  accepted, requirements covered by test and implementation phases, exceptions acknowledged,
-  worktree usable.
+- **preflight**: ownership split, roles routable (their apps defined, and a dry route of
+  each phase owner's task kind accepted), test spec readable, decisions closed or
+  accepted, requirements covered by test and implementation phases, exceptions
+  acknowledged, worktree usable.
 - **test**: every test phase committed; its tests exist and parse; proof artifacts present.
 - **implementation**: every implementation phase committed; none touched a test file; the
   whole test suite passes at HEAD.
@@ -27,6 +28,7 @@ from runwright.errors import RunwrightError
 from runwright.execmodel.paths import confine
 from runwright.patches.git import git
 from runwright.plans.commands import is_test_file, parse_argv, suite_argv, verify_argv
+from runwright.plans.routability import unroutable_roles
 from runwright.plans.workspace import Ran, Workspace
 
 GATE_TIMEOUT = 1800.0
@@ -130,17 +132,7 @@ def preflight(
                 BlockerClass.PLAN_DEFECT,
                 phase_id=p.phase_id,
             )
-    apps = set(router.apps) if router else set()
-    for name, role in sorted(plan.roles.items()):
-        missing = [t for t in role.tools if t not in apps]
-        if missing:
-            defect(
-                "role_not_routable",
-                f"role {name} names router apps {missing} that router.yaml does not define",
-                "define them under apps: in .runwright/router.yaml, or map the role to known apps",
-                BlockerClass.PACKAGE_DEFECT,
-                evidence_refs=["file:.runwright/router.yaml"],
-            )
+    defects.extend(_routing_defects(plan, router))
     try:
         spec_file = confine(plan.test_spec, (project_root,), base=project_root, field="test_spec")
         readable = spec_file.is_file() and bool(spec_file.read_text(encoding="utf-8").strip())
@@ -185,9 +177,52 @@ def preflight(
             "make the execution worktree a clean git checkout",
             BlockerClass.PACKAGE_DEFECT,
         )
-    checked = ["ownership split", "roles routable", "test spec readable", "decisions"]
+    checked = ["ownership split", "roles routable", "roles take their task kinds"]
+    checked += ["test spec readable", "decisions"]
     checked += ["requirements covered", "exceptions acknowledged", "worktree usable"]
     return _result(gate, round_, defects, checked, now)
+
+
+def _routing_defects(plan: PlanSpec, router: RouterConfig | None) -> list[Defect]:
+    """Roles naming apps router.yaml lacks (package defects), and roles whose task kind the
+    router refuses in a dry route (plan defects: the plan maps work to tools that can't take
+    it)."""
+    gate = Gate.PREFLIGHT.value
+    refs = ["file:.runwright/router.yaml"]
+    apps = set(router.apps) if router else set()
+    found: list[Defect] = []
+    undefined: set[str] = set()
+    for name, role in sorted(plan.roles.items()):
+        missing = [t for t in role.tools if t not in apps]
+        if missing:
+            undefined.add(name)
+            found.append(
+                Defect(
+                    gate=gate,
+                    code="role_not_routable",
+                    message=f"role {name} names router apps {missing} that router.yaml does "
+                    "not define",
+                    required_correction="define them under apps: in .runwright/router.yaml, or "
+                    "map the role to known apps",
+                    blocker_class=BlockerClass.PACKAGE_DEFECT,
+                    severity=Severity.CRITICAL,
+                    evidence_refs=refs,
+                )
+            )
+    for refused in unroutable_roles(plan, router, skip=undefined) if router else []:
+        found.append(
+            Defect(
+                gate=gate,
+                code="role_task_not_routable",
+                message=refused.message,
+                required_correction=refused.correction,
+                blocker_class=BlockerClass.PLAN_DEFECT,
+                severity=Severity.CRITICAL,
+                phase_id=refused.phases[0],
+                evidence_refs=refs,
+            )
+        )
+    return found
 
 
 def _coverage(plan: PlanSpec, exceptions: set[str]) -> list[tuple[str, str, str]]:
