@@ -113,3 +113,18 @@ def test_profile_list_and_show(tmp_path: Path) -> None:
     assert "require_approval" in shown.stdout
     data = json.loads(rw(tmp_path, env, "profile", "show", "documentation", "--json").stdout)
     assert data["adds_constraints"]["max_lines_changed"] == 1000
+
+
+def test_init_says_to_commit_runwright_and_names_no_machine_path(tmp_path: Path) -> None:
+    """The printed report and next steps name no absolute path (the test command reads
+    `python -m pytest`), say to commit .runwright/, and without an agent CLI say that a plan
+    run stops at its preflight gate until one is installed."""
+    repo = make_repo(tmp_path / "calc", PY_PACKAGE)
+    proc = rw(repo, tool_env(tmp_path), "init")
+    assert proc.returncode == 0, proc.stderr
+    out = " ".join(proc.stdout.split())
+    assert str(tmp_path) not in out
+    assert sys.executable not in out
+    assert "commit .runwright/ (git add .runwright)" in out
+    assert "stops at its preflight gate" in out
+    assert "`python -m pytest -q -p no:cacheprovider` must pass" in out
