@@ -114,6 +114,7 @@ def plan(agent: str) -> dict[str, Any]:
                 "objective": f"{IMPLEMENT} so that the R1 tests pass.",
                 "depends_on": ["T1"],
                 "commit_intent": "feat: greet(name)",
+                "files": ["greet/hello.py", "tests/test_greet.py"],
                 "scope": {"write": ["greet/hello.py"]},
                 "requirements": ["R1"],
                 "timeout_seconds": 180,

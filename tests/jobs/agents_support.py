@@ -9,6 +9,7 @@ binary fails the test; elsewhere it skips with the command that installs it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -64,25 +65,52 @@ def agent_env(name: str, stub: ModelStub, home: Path) -> dict[str, str]:
         (codex_home / "config.toml").write_text(codex_config(stub), encoding="utf-8")
         env.update(CODEX_HOME=str(codex_home), RUNWRIGHT_STUB_KEY="stub-key")
     elif name == "aider":
+        metadata = home / "aider-models.json"
+        metadata.write_text(json.dumps(AIDER_METADATA), encoding="utf-8")
         env.update(
-            OPENAI_API_KEY="stub-key",
-            OPENAI_API_BASE=stub.openai_base_url,
+            AIDER_MODEL=f"openai/{AIDER_MODEL}",
             AIDER_OPENAI_API_BASE=stub.openai_base_url,
-            LITELLM_LOCAL_MODEL_COST_MAP="True",
+            AIDER_OPENAI_API_KEY="stub-key",
+            AIDER_MODEL_METADATA_FILE=str(metadata),
         )
     return env
 
 
+AIDER_MODEL = "stub-coder"
+#: aider's model metadata (litellm's format): a context window and prices, so that aider
+#: neither fetches the price list nor leaves the cost out of its "Tokens: … Cost: …" lines.
+AIDER_METADATA = {
+    f"openai/{AIDER_MODEL}": {
+        "max_input_tokens": 128000,
+        "max_output_tokens": 16384,
+        "max_tokens": 16384,
+        "input_cost_per_token": 0.000003,
+        "output_cost_per_token": 0.000015,
+        "litellm_provider": "openai",
+        "mode": "chat",
+    }
+}
+
+
 def codex_config(stub: ModelStub) -> str:
-    """A Codex config.toml whose model provider is the stub."""
+    """A Codex config.toml whose model provider is the stub, with no traffic to other hosts."""
     return (
-        'model = "gpt-5-codex"\n'
+        'model = "gpt-5.5"\n'
         'model_provider = "stub"\n'
+        'approval_policy = "never"\n'
+        "check_for_update_on_startup = false\n"
+        'web_search = "disabled"\n'
+        "[analytics]\nenabled = false\n"
+        "[agents]\nenabled = false\n"
+        "[features]\nplugins = false\nremote_plugin = false\napps = false\n"
+        "tool_suggest = false\ngoals = false\n"
         "[model_providers.stub]\n"
         'name = "runwright model stub"\n'
         f'base_url = "{stub.openai_base_url}"\n'
         'env_key = "RUNWRIGHT_STUB_KEY"\n'
         'wire_api = "responses"\n'
+        "request_max_retries = 0\n"
+        "stream_max_retries = 0\n"
     )
 
 

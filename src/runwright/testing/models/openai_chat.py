@@ -3,13 +3,16 @@ streaming ``chat.completion.chunk`` events (with a final usage chunk when asked)
 completion.
 
 aider edits from the text of the answer, so file actions become SEARCH/REPLACE blocks (its
-``diff`` edit format; an empty SEARCH creates the file) and ``run`` a fenced shell block. A
-``tool`` action becomes a function call for clients that pass tools.
+``diff`` edit format): an empty SEARCH creates a file, and writing a file aider has added to the
+chat replaces its whole current text (read from aider's "added these files" message); ``run``
+becomes a fenced shell block. A ``tool`` action becomes a function call for clients that pass
+tools.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -17,6 +20,10 @@ from runwright.testing.models.exchange import Answer, Exchange, Message, text_of
 
 API = "openai-chat"
 FENCE = "`" * 3
+CHAT_FILES_MARK = "added these files to the chat"
+_LISTING = re.compile(
+    r"^(?P<path>[^\n`]+)\n(?P<fence>`{3,})[^\n]*\n(?P<body>.*?)^(?P=fence)$", re.M | re.S
+)
 
 
 def read(body: dict[str, Any]) -> Exchange:
@@ -45,17 +52,31 @@ def read(body: dict[str, Any]) -> Exchange:
         stream=bool(body.get("stream")),
         messages=messages,
         tools=tools,
-        extra={"include_usage": bool(options.get("include_usage"))},
+        extra={
+            "include_usage": bool(options.get("include_usage")),
+            "files": chat_files(messages),
+        },
     )
 
 
-def answer_text(answer: Answer) -> str:
+def chat_files(messages: list[Message]) -> dict[str, str]:
+    """The files aider says it added to the chat, with their text (the latest listing wins)."""
+    files: dict[str, str] = {}
+    for m in messages:
+        if m.role == "user" and CHAT_FILES_MARK in m.text:
+            for found in _LISTING.finditer(m.text):
+                files[found.group("path").strip()] = found.group("body")
+    return files
+
+
+def answer_text(answer: Answer, exchange: Exchange) -> str:
     """The answer's text with its file and command actions written as aider edit blocks."""
     parts = [answer.text] if answer.text else []
+    files: dict[str, str] = exchange.extra.get("files") or {}
     for action in answer.actions:
         if action.write_file:
             w = action.write_file
-            parts.append(_block(w.path, "", w.content))
+            parts.append(_block(w.path, files.get(w.path, ""), w.content))
         elif action.edit_file:
             e = action.edit_file
             parts.append(_block(e.path, e.old, e.new))
@@ -72,7 +93,7 @@ def _block(path: str, old: str, new: str) -> str:
 
 def render(answer: Answer, exchange: Exchange) -> tuple[str, bytes]:
     """The answer as a chat completion: (content type, body)."""
-    text = answer_text(answer)
+    text = answer_text(answer, exchange)
     calls = [
         {
             "id": answer.call_id(i),

@@ -228,7 +228,7 @@ class ModelStub:
         }
         text = answer.text or ""
         if api is openai_chat:
-            text = openai_chat.answer_text(answer)
+            text = openai_chat.answer_text(answer, exchange)
         if text.strip():
             prints.add(fingerprint_text(text))
         self.state.remember(placement.session, placement.turn, prints)
