@@ -8,12 +8,12 @@ criteria); the agent's own usage report is recorded per delegation round.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from agents_support import agent_app, write_router
 from plans_support import commits_touching, git, make_repo, open_client, write_plan
 
@@ -23,110 +23,21 @@ from runwright.testing.models import ModelStub, parse_script
 
 pytestmark = pytest.mark.slow
 
-TESTS = """import unittest
-
-from greet.hello import greet
-
-
-class GreetTest(unittest.TestCase):
-    def test_greets_by_name(self):
-        self.assertEqual(greet("Ada"), "Hello, Ada!")
-
-    def test_refuses_an_empty_name(self):
-        with self.assertRaises(ValueError):
-            greet("")
-"""
-WRONG = 'def greet(name):\n    return "Hi " + name\n'
-RIGHT = """def greet(name):
-    if not name:
-        raise ValueError("name must not be empty")
-    return f"Hello, {name}!"
-"""
-IMPLEMENT = "Implement greet.hello.greet"
-SCRIPT = f"""
-model: claude-sonnet-4-5
-usage: {{input_tokens: 1500, output_tokens: 120}}
-conversations:
-  - name: tests
-    match: ["Write unittest tests for greet"]
-    turns:
-      - text: "I will write the tests the spec asks for."
-        actions:
-          - write_file: {{path: tests/test_greet.py, content: {json.dumps(TESTS)}}}
-      - text: "Tests written."
-  - name: cheat
-    match: ["{IMPLEMENT}"]
-    turns:
-      - actions:
-          - write_file: {{path: greet/hello.py, content: {json.dumps(WRONG)}}}
-          - write_file: {{path: tests/test_greet.py, content: "# emptied\\n"}}
-      - text: "Implemented (and simplified the tests)."
-  - name: correction-1
-    match: ["{IMPLEMENT}", "CORRECTION 1 of 2"]
-    turns:
-      - actions:
-          - write_file: {{path: greet/hello.py, content: {json.dumps(WRONG)}}}
-      - text: "Implemented greet."
-  - name: correction-2
-    match: ["{IMPLEMENT}", "CORRECTION 2 of 2"]
-    turns:
-      - actions:
-          - write_file: {{path: greet/hello.py, content: {json.dumps(RIGHT)}}}
-      - text: "Fixed greet."
-"""
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "agents"
+SCRIPT = parse_script((EXAMPLE / "script.yaml").read_text(), source="examples/agents/script.yaml")
+TESTS = SCRIPT.conversations[0].turns[0].actions[0].write_file.content  # type: ignore[union-attr]
 
 
-def plan(agent: str) -> dict[str, Any]:
-    """A two-phase plan whose roles are the real agent."""
-    return {
-        "plan_id": f"real-{agent}",
-        "title": f"greet, test-first, by {agent}",
-        "test_spec": "docs/test-spec.md",
-        "test_command": ["{python}", "-m", "unittest", "-q", "{tests}"],
-        "test_paths": ["tests/**"],
-        "requirements": [
-            {"id": "R1", "text": "greet(name) returns 'Hello, NAME!'", "critical": True}
-        ],
-        "roles": {
-            "test-implementer": {"tools": [agent], "task_kind": "test_write"},
-            "implement-plan": {"tools": [agent], "task_kind": "code_edit"},
-        },
-        "retry_budget": 2,
-        "scope": {"write": ["greet/**", "tests/**"]},
-        "phases": [
-            {
-                "phase_id": "T1",
-                "name": "Tests for greet",
-                "phase_type": "test",
-                "owner_role": "test-implementer",
-                "objective": "Write unittest tests for greet.hello.greet as the test spec says.",
-                "commit_intent": "test: greet(name)",
-                "proof_artifact": "tests/test_greet.py",
-                "scope": {"write": ["tests/test_greet.py"]},
-                "requirements": ["R1"],
-                "timeout_seconds": 180,
-            },
-            {
-                "phase_id": "I1",
-                "name": "Implement greet",
-                "phase_type": "implementation",
-                "owner_role": "implement-plan",
-                "objective": f"{IMPLEMENT} so that the R1 tests pass.",
-                "depends_on": ["T1"],
-                "commit_intent": "feat: greet(name)",
-                "files": ["greet/hello.py", "tests/test_greet.py"],
-                "scope": {"write": ["greet/hello.py"]},
-                "requirements": ["R1"],
-                "timeout_seconds": 180,
-            },
-        ],
-    }
+def plan() -> dict[str, Any]:
+    """The example's two-phase plan; its roles use the router app named ``agent``."""
+    data: dict[str, Any] = yaml.safe_load((EXAMPLE / "plan.yaml").read_text())
+    return data
 
 
 @pytest.fixture
 def stub(tmp_path: Path) -> Iterator[ModelStub]:
     """The scripted model server for one plan run."""
-    with ModelStub(parse_script(SCRIPT), record=tmp_path / "model-requests.jsonl") as s:
+    with ModelStub(SCRIPT, record=tmp_path / "model-requests.jsonl") as s:
         yield s
 
 
@@ -151,8 +62,8 @@ def test_a_real_agent_takes_a_plan_through_refusal_and_corrections_to_complete(
     """The real CLI writes the tests, its test-file edit in the implementation phase is
     quarantined, two correction rounds reach it with the gate, defect, required correction and
     unchanged criteria, and the plan completes with both commits and recorded usage."""
-    write_router(repo, {agent: agent_app(agent, stub, tmp_path / "agent-home")})
-    path = write_plan(repo, f"real-{agent}", plan(agent))
+    write_router(repo, {"agent": agent_app(agent, stub, tmp_path / "agent-home")})
+    path = write_plan(repo, "greet-by-agent", plan())
     view = pc.plans.run(path, timeout=600)
     assert view.record.status.value == "complete", view.record.model_dump_json(indent=1)
     contract = CompletionContract.model_validate(view.record.completion)

@@ -4,6 +4,7 @@ correction requests, escalations with their answers (pure types and their invari
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -11,6 +12,36 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from runwright.domain.ids import Ulid
+
+#: Test output inside a defect, an error or a correction is marked, so that it is shown once.
+OUTPUT_START = "--- last lines of the test output ---"
+OUTPUT_END = "--- end of the test output ---"
+
+
+def with_output(text: str, lines: Sequence[str]) -> str:
+    """``text`` followed by a marked block of test output (``text`` alone if there is none)."""
+    if not lines:
+        return text
+    return "\n".join([text, OUTPUT_START, *lines, OUTPUT_END])
+
+
+def split_output(text: str) -> tuple[str, list[str]]:
+    """``text`` without its marked test-output blocks, and those blocks (each one text).
+
+    A block without its end marker (as older records have) runs to the end of ``text``.
+    """
+    rest, blocks = "", list[str]()
+    while True:
+        start = text.find(OUTPUT_START)
+        if start < 0:
+            return rest + text, blocks
+        end = text.find(OUTPUT_END, start)
+        stop = len(text) if end < 0 else end
+        block = text[start + len(OUTPUT_START) : stop].strip("\n")
+        if block:
+            blocks.append(block)
+        rest += text[:start].rstrip("\n")
+        text = "" if end < 0 else text[end + len(OUTPUT_END) :]
 
 
 class _Record(BaseModel):
@@ -129,11 +160,17 @@ class CorrectionRequest(_Record):
     guidance: str | None = Field(default=None, description="A human's note, after escalation.")
 
     def as_text(self) -> str:
-        """The correction as prompt context."""
+        """The correction as prompt context (test output once, however often it was cited)."""
+        defect, outputs = split_output(self.defect)
+        required, more = split_output(self.required_correction)
         lines = [
-            f"CORRECTION {self.round} of {self.budget} — gate {self.gate!r} failed.",
-            f"Defect observed: {self.defect}",
-            f"Required correction: {self.required_correction}",
+            f"CORRECTION {self.round} of {self.budget} — the {self.gate} gate failed.",
+            f"Defect observed: {defect}",
+        ]
+        for block in dict.fromkeys([*outputs, *more]):
+            lines += ["Test output (last lines):", block]
+        lines += [
+            f"Required correction: {required}",
             "Acceptance criteria (unchanged):",
             *(f"- {c}" for c in self.acceptance_criteria),
         ]
