@@ -20,12 +20,12 @@ from runwright.domain.plans import (
     PlanPhase,
     Stage,
 )
-from runwright.domain.states import RunState
 from runwright.engine.context import ChildFailed, ChildSpec
 from runwright.plans import gates
 from runwright.plans.commands import suite_argv
 from runwright.plans.delegation import Delegation
 from runwright.plans.flow_state import FlowState
+from runwright.plans.phase_job import recorded_outcome
 from runwright.plans.spec import PHASE_JOB, PhaseRunSpec
 
 GATE_CRITERIA = {
@@ -72,7 +72,7 @@ class PhaseRounds(FlowState):
                         f"not started: an earlier phase failed ({self.plan.error_handling})"
                     )
                 elif broken:
-                    skipped[pid] = f"not started: it depends on {broken}, which did not commit"
+                    skipped[pid] = f"cannot start: {', '.join(broken)} did not commit"
                 else:
                     start.append(pid)
             tag = f"{stage.value}:{round_}:{i}"
@@ -175,9 +175,8 @@ class PhaseRounds(FlowState):
         out: dict[str, Any] = {}
         for pid, child in zip(pids, ids, strict=True):
             run = runs[child]
-            if run.state is RunState.SUCCEEDED and isinstance(run.result, dict):
-                outcome = dict(run.result)
-            else:
+            outcome = recorded_outcome(self.ctx.store, run)  # a failed phase recorded it first
+            if outcome is None:
                 message = run.failure.message if run.failure else (run.state_reason or run.state)
                 outcome = {"phase_id": pid, "round": round_, "status": "failed", "error": message}
             status = (

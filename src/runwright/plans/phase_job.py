@@ -1,11 +1,16 @@
 """The durable run of one phase delegation: route → tool in a worktree → patch through the
 ledger → verify → the phase's checks → commit with its ``commit_intent``.
 
-The tool runs as a child agent-tool run (its own memoized steps), which stops at ``applied``;
-this run then verifies the patch (tests parse, for a test phase; the phase's tests pass, for an
-implementation phase), runs the acceptance checks and the proof-artifact check in the patch's
-worktree, and only then commits. A crash anywhere resumes at the first unfinished step; a
-commit already made is found by its trailer and never made twice.
+The tool runs as a child agent-tool run (its own memoized steps) that also **judges** its
+patch by this phase's rules once it is applied: verification (tests parse, for a test phase;
+the phase's tests pass, for an implementation phase), the acceptance checks and the
+proof-artifact check in the patch's worktree. A patch rejected there fails the agent-tool run
+with the reason. This run then commits what was accepted. A crash anywhere resumes at the
+first unfinished step; a commit already made is found by its trailer and never made twice.
+
+A phase that does not commit **fails** this run, with the reason; its outcome (the same dict a
+committed phase returns) is recorded first in the ``outcome`` step, where the plan run reads
+it (``recorded_outcome``) to go on to corrections or escalation.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from typing import Any
 
 from runwright.domain.execmodel.checks import CheckStatus
 from runwright.domain.patches_ledger import PatchState
+from runwright.domain.plan_records import split_output, with_output
 from runwright.domain.plans import PhaseType, PlanPhase, PlanSpec
-from runwright.domain.runs import RunKind
+from runwright.domain.runs import Run, RunKind
+from runwright.domain.states import RunState
+from runwright.engine.clock import Clock
 from runwright.engine.context import ChildFailed, JobContext
 from runwright.engine.evidence import attach_evidence
 from runwright.engine.registry import job
@@ -26,6 +34,7 @@ from runwright.execmodel.runtime import RunContext
 from runwright.execmodel.stepping import execute_check
 from runwright.patches import agent_job  # noqa: F401 - registers the agent-tool job
 from runwright.patches.agent import AGENT_JOB
+from runwright.patches.agent_job import JudgeCall
 from runwright.patches.diffs import parse_diff
 from runwright.patches.env import PatchEnv
 from runwright.patches.ledger import PatchLedger
@@ -35,9 +44,14 @@ from runwright.plans.commands import is_test_file, parse_argv, verify_argv
 from runwright.plans.delegation import Delegation, task_units
 from runwright.plans.spec import PHASE_JOB, PhaseRunSpec
 from runwright.plans.workspace import Workspace
+from runwright.store.base import Store
 from runwright.store.database import Database
 
-LOG_TAIL = 20
+LOG_TAIL = 30
+#: The step whose result is a failed phase's outcome.
+OUTCOME_STEP = "outcome"
+#: The judge the agent-tool run calls on the applied patch.
+JUDGE = f"{__name__}:judge_patch"
 
 #: A test file's presence check, for tests no parse command covers.
 EXISTS = (
@@ -46,8 +60,19 @@ EXISTS = (
 )
 
 
-def _database(ctx: JobContext) -> Database:
-    db = getattr(ctx.store, "db", None)
+class PhaseFailed(NonRetryableError):
+    """The phase did not commit; its outcome is recorded in the run's ``outcome`` step."""
+
+    code = "phase_failed"
+
+    def __init__(self, message: str, *, reason: str, **fields: Any):
+        super().__init__(message, **fields)
+        #: The run's state reason, in a few words ("patch quarantined", "route rejected").
+        self.state_reason = reason
+
+
+def _database(store: object) -> Database:
+    db = getattr(store, "db", None)
     if not isinstance(db, Database):  # pragma: no cover - only SQL stores exist
         raise NonRetryableError("plans need the SQL store")
     return db
@@ -56,15 +81,15 @@ def _database(ctx: JobContext) -> Database:
 class PhaseWork:
     """The step functions of one phase delegation."""
 
-    def __init__(self, ctx: JobContext, spec: PhaseRunSpec):
+    def __init__(self, db: Database, clock: Clock, spec: PhaseRunSpec, run_id: str):
         self.spec = spec
         self.plan: PlanSpec = spec.plan
         self.phase: PlanPhase = spec.plan.phase(spec.delegation.phase_id)
-        self.db = _database(ctx)
+        self.db = db
         p = spec.project
-        self.env: PatchEnv = delegation.project_env(p.project_id, p.project_root, p.home, ctx.clock)
+        self.env: PatchEnv = delegation.project_env(p.project_id, p.project_root, p.home, clock)
         self.ledger = PatchLedger(self.db, self.env)
-        self.workspace = Workspace(self.env, ctx.run_id)
+        self.workspace = Workspace(self.env, run_id)
 
     # ---- prepare and delegate ----------------------------------------------------------
     def prepare(self, d: dict[str, Any]) -> dict[str, Any]:
@@ -77,15 +102,22 @@ class PhaseWork:
         return {"spec": agent.model_dump(mode="json"), "tool": decision.selected}
 
     def failure(self, agent_run_id: str, error: str) -> dict[str, Any]:
-        """Why the tool run failed, with the patch it left (if any)."""
+        """Why the tool run failed, with the patch it left (if any) and its test output."""
         patches = self.ledger.find(run_id=agent_run_id, limit=1)
-        out: dict[str, Any] = {"agent_run_id": agent_run_id, "error": error}
+        error = error.removeprefix(f"child run {agent_run_id} ({AGENT_JOB}) ended failed: ")
+        out: dict[str, Any] = {"agent_run_id": agent_run_id, "error": error, "why": "tool failed"}
         if patches:
             rec = patches[0]
-            out.update(patch_id=rec.patch_id, state=rec.entry.state.value)
-            history = rec.entry.state_history
-            if history and history[-1].reason:
-                out["error"] = f"patch {rec.patch_id} {rec.entry.state.value}: {history[-1].reason}"
+            files = self._files(rec.patch_id)
+            out.update(
+                patch_id=rec.patch_id,
+                state=rec.entry.state.value,
+                why=f"patch {rec.entry.state.value.replace('_', ' ')}",
+                files=files,
+                test_files=[f for f in files if is_test_file(self.plan, f)],
+            )
+            if rec.entry.state_history:
+                out["error"] = self._why(rec.patch_id)
         return out
 
     # ---- judge the patch in its worktree -----------------------------------------------
@@ -133,8 +165,7 @@ class PhaseWork:
                 tail = self.env.blobs.read(log).decode("utf-8", "replace").strip().splitlines()
             except (OSError, RunwrightError):
                 tail = []
-            if tail:
-                text += "\n--- last lines of the test output ---\n" + "\n".join(tail[-LOG_TAIL:])
+            text = with_output(text, tail[-LOG_TAIL:])
         return text
 
     def checks(self, patch_id: str, run_id: str) -> dict[str, Any]:
@@ -184,6 +215,23 @@ class PhaseWork:
         return {"state": "committed", "commit": record.entry.apply.commit_hash}
 
 
+def judge_patch(call: JudgeCall) -> dict[str, Any]:
+    """The phase's judgement of its applied patch, inside the agent-tool run: verification,
+    then the acceptance checks and the proof artifact. Returns the patch's state, its files and
+    the check results (``error`` says why when it is not ``verified``)."""
+    spec = PhaseRunSpec.model_validate(call.args["spec"])
+    work = PhaseWork(call.db, call.clock, spec, call.run_id)
+    verified = work.verify(call.patch_id)
+    if "error" in verified:
+        return verified
+    checked = work.checks(call.patch_id, call.run_id)
+    state = work.ledger.get(call.patch_id).entry.state.value
+    out = {**verified, "state": state, "checks": checked["checks"]}
+    if checked["failed"]:
+        out["error"] = "; ".join(checked["failed"])
+    return out
+
+
 def commit_message(spec: PhaseRunSpec, task_id: str | None) -> str:
     """The phase's commit intent, marked with the task and the correction round."""
     d = spec.delegation
@@ -213,11 +261,35 @@ def _summary(spec: PhaseRunSpec, tasks: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _recorded(outcome: dict[str, Any]) -> dict[str, Any]:
+    return outcome
+
+
+def recorded_outcome(store: Store, run: Run) -> dict[str, Any] | None:
+    """A phase run's outcome: its result if it committed, else the outcome it recorded before
+    failing (None for a run that recorded none, e.g. one that crashed for good or was
+    canceled)."""
+    if run.state is RunState.SUCCEEDED:
+        return dict(run.result) if isinstance(run.result, dict) else None
+    memo = store.load_progress(run.run_id)[0].get(OUTCOME_STEP)
+    if memo is None or memo.status != "completed" or not isinstance(memo.result, dict):
+        return None
+    return dict(memo.result)
+
+
+def _agent_result(ctx: JobContext, agent_run: str) -> dict[str, Any]:
+    result = ctx.wait(agent_run)[0]
+    if not isinstance(result, dict) or "patch_id" not in result:  # pragma: no cover - contract
+        raise NonRetryableError(f"agent-tool run {agent_run} returned no patch id")
+    return result
+
+
 @job(name=PHASE_JOB, kind=RunKind.PLAN_PHASE)
 def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
-    """Delegate one phase (each of its tasks in turn) and commit what passes."""
+    """Delegate one phase (each of its tasks in turn) and commit what passes; fail (after
+    recording the outcome) when it does not commit."""
     spec = PhaseRunSpec.model_validate(spec_data)
-    work = PhaseWork(ctx, spec)
+    work = PhaseWork(_database(ctx.store), ctx.clock, spec, ctx.run_id)
     tasks: list[dict[str, Any]] = []
     for task in task_units(work.phase):
         tid = task.task_id if task else spec.delegation.phase_id
@@ -226,26 +298,24 @@ def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
         tasks.append(record)
         prepared = ctx.step(f"prepare:{tid}", work.prepare, d.model_dump(mode="json"))
         if "error" in prepared:
-            record["error"] = prepared["error"]
+            record.update(error=prepared["error"], why="route rejected")
             break
-        agent_run = ctx.start_child(f"agent:{tid}", AGENT_JOB, prepared["spec"])
+        judge = {"function": JUDGE, "args": {"spec": spec.model_dump(mode="json")}}
+        agent_run = ctx.start_child(f"agent:{tid}", AGENT_JOB, prepared["spec"], judge=judge)
         record.update(agent_run_id=agent_run, tool=prepared["tool"])
         try:
-            patch_id = ctx.wait(agent_run)[0]["patch_id"]
+            result = _agent_result(ctx, agent_run)
         except ChildFailed as exc:
             record.update(ctx.step(f"failure:{tid}", work.failure, agent_run, exc.message))
             break
-        record["patch_id"] = patch_id
-        verified = ctx.step(f"verify:{tid}", work.verify, patch_id)
-        record.update(files=verified["files"], test_files=verified["test_files"])
-        if "error" in verified:
-            record["error"] = verified["error"]
-            break
-        checked = ctx.step(f"checks:{tid}", work.checks, patch_id, ctx.run_id)
-        record["checks"] = checked["checks"]
-        if checked["failed"]:
-            record["error"] = "; ".join(checked["failed"])
-            break
+        patch_id = result["patch_id"]
+        judged = result.get("judged") or {}
+        record.update(
+            patch_id=patch_id,
+            files=judged.get("files", []),
+            test_files=judged.get("test_files", []),
+            checks=judged.get("checks", {}),
+        )
         committed = ctx.step(
             f"commit:{tid}",
             work.commit,
@@ -253,7 +323,17 @@ def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
             commit_message(spec, task.task_id if task else None),
         )
         if "error" in committed:
-            record["error"] = committed["error"]
+            record.update(error=committed["error"], why="commit failed")
             break
         record.update(status="committed", commit=committed["commit"])
-    return _summary(spec, tasks)
+    outcome = _summary(spec, tasks)
+    if outcome["status"] == "committed":
+        return outcome
+    ctx.step(OUTCOME_STEP, _recorded, outcome)
+    why = next((str(t["why"]) for t in tasks if t.get("why")), "not committed")
+    error, _ = split_output(str(outcome["error"] or why))
+    raise PhaseFailed(
+        f"phase {spec.delegation.phase_id} did not commit: {error}",
+        reason=why,
+        phase_id=spec.delegation.phase_id,
+    )
