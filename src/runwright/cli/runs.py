@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from runwright.api.client import Client
+from runwright.api.subjects import run_subject, with_subject
 from runwright.cli.context import AppContext, pass_app
 from runwright.cli.output import ago, console, duration, print_json, styled_state
 from runwright.domain.events import RunEvent
@@ -48,13 +49,13 @@ def list_runs(app: AppContext, /, as_json: bool, **filters: Any) -> None:
     filters["states"] = tuple(filters["states"])
     runs = client.list_runs(RunFilter(**filters))
     if as_json:
-        print_json(runs)
+        print_json([with_subject(r) for r in runs])
         return
     if not runs:
         console.print("no runs yet — start one with `runwright demo` or from Python")
         return
     now = client.clock.now()
-    table = Table("job", "state", "steps", "started", "took", "next pointer")
+    table = Table("job", "subject", "state", "steps", "started", "took", "next pointer")
     table.add_column("run", no_wrap=True, min_width=26)
     for r in runs:
         state = styled_state(r.state.value)
@@ -62,6 +63,7 @@ def list_runs(app: AppContext, /, as_json: bool, **filters: Any) -> None:
             state.append(f" ({r.state_reason})", style="dim")
         table.add_row(
             r.job_name,
+            run_subject(r),
             state,
             str(r.counters.step_attempts),
             ago(r.started_at or r.created_at, now),
@@ -83,6 +85,9 @@ def _run_panel(client: Client, run: Run) -> Panel:
         lines.append(f"{value}\n", style=style)
 
     row("job", run.job_name)
+    subject = run_subject(run)
+    if subject:
+        row("subject", subject)
     state = run.state.value + (f" ({run.state_reason})" if run.state_reason else "")
     row("state", state, style=str(styled_state(run.state.value).style))
     row("project", run.project_id)
@@ -126,6 +131,7 @@ def show(app: AppContext, run_id: str, as_json: bool) -> None:
     if as_json:
         shown = {
             "run": run,
+            "subject": run_subject(run),
             "steps": steps,
             "evidence": links,
             "children": [c.run_id for c in children],

@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from runwright.api.inbox import Inbox
+from runwright.api.subjects import run_subject
 from runwright.domain.runs import RunKind
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.errors import NotFound, RunwrightError
@@ -53,6 +54,7 @@ class RunViews:
             item_page=item_page,
             workflows=workflow_rows(client),
             recent=recent,
+            subject=run_subject,
             workers=workers,
             attention=inbox.total + len(stranded),
         )
@@ -75,6 +77,7 @@ class RunViews:
             request,
             "runs.html",
             runs=found,
+            subject=run_subject,
             flt=flt,
             more=more,
             states=[s.value for s in RunState],
