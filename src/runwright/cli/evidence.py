@@ -1,17 +1,21 @@
-"""`runwright evidence verify|list`: what a run left behind, and whether it is intact."""
+"""`runwright evidence verify|list|show`: what a run left behind, whether it is intact, and
+one artifact's content."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 from rich.table import Table
 
+from runwright.api.artifacts import checked_bytes, checked_path, find_artifact
 from runwright.cli.context import AppContext, pass_app
 from runwright.cli.output import console, print_json
 
 
 @click.group("evidence")
 def evidence_group() -> None:
-    """Evidence of runs: list it, verify it has not been tampered with."""
+    """Evidence of runs: list it, print one artifact, verify it has not been tampered with."""
 
 
 @evidence_group.command("verify")
@@ -64,6 +68,28 @@ def list_evidence(app: AppContext, run_id: str, as_json: bool) -> None:
             link.step_attempt_id or "",
         )
     console.print(table if links else "no evidence linked")
+
+
+@evidence_group.command("show")
+@click.argument("run_id")
+@click.argument("name")
+@click.option("--path", "as_path", is_flag=True, help="Print the artifact's file path instead.")
+@pass_app
+def show(app: AppContext, run_id: str, name: str, as_path: bool) -> None:
+    """Print one artifact of RUN_ID to stdout, after checking its hash.
+
+    NAME is the artifact's path or file name, its label, or a prefix of its sha256
+    (`runwright evidence list RUN_ID` shows them).
+    """
+    client = app.client()
+    client.get(run_id)
+    link = find_artifact(run_id, client.evidence(run_id), name)
+    if as_path:
+        click.echo(str(checked_path(client.blobs, link)))
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(checked_bytes(client.blobs, link))
+    sys.stdout.buffer.flush()
 
 
 def register(cli: click.Group) -> None:
