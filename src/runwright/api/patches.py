@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runwright.api.outputs import TAIL_LINES, blob_tail, patch_test_log
 from runwright.domain.ids import new_id
 from runwright.domain.patches import UNIFIED_DIFF, PatchScope
 from runwright.domain.patches_context import PatchContext, PatchRecord
@@ -158,6 +159,11 @@ class PatchesClient:
     def get(self, patch_id: str) -> PatchRecord:
         """One patch with its ledger entry and context."""
         return self.ledger.get(patch_id)
+
+    def test_output(self, record: PatchRecord, *, lines: int = TAIL_LINES) -> str | None:
+        """The last ``lines`` lines of the patch's verification output, if its tests failed."""
+        sha = patch_test_log(record)
+        return blob_tail(self.env.blobs, sha, lines) if sha else None
 
     def list(
         self,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runwright.api.outputs import TAIL_LINES, FailingOutput, failing_outputs
 from runwright.domain.plan_completion import ValidationReport
 from runwright.domain.plan_records import (
     Escalation,
@@ -286,6 +287,13 @@ class PlansClient:
             at=self.client.clock.now(),
         )
         return self.store.answer_escalation(escalation_id, answer, self.client.clock.now())
+
+    def failing_output(
+        self, view: PlanView, *, lines: int = TAIL_LINES
+    ) -> builtins.list[FailingOutput]:
+        """The last ``lines`` lines of each command log behind a gate that fails now: what
+        "tests fail" or "exited 1" refers to."""
+        return failing_outputs(self.client, view, lines)
 
     # ---- for the dashboard -----------------------------------------------------------------
     def validation_runs(self, run_id: str) -> builtins.list[Run]:

@@ -61,7 +61,18 @@ def _line(record: PatchRecord) -> str:
     return f"{files} file(s) {size}"
 
 
-def _show(record: PatchRecord, *, expect: Sequence[PatchState] = ()) -> None:
+def _print_tail(tail: str | None) -> None:
+    if tail is None:
+        return
+    lines = tail.count("\n") + 1
+    console.print(f"  [red]test output (last {lines} lines):[/red]")
+    for line in tail.splitlines():
+        console.print(f"    {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _show(
+    record: PatchRecord, *, expect: Sequence[PatchState] = (), tail: str | None = None
+) -> None:
     entry = record.entry
     console.print(
         f"patch [bold]{record.patch_id}[/bold] ",
@@ -74,6 +85,7 @@ def _show(record: PatchRecord, *, expect: Sequence[PatchState] = ()) -> None:
         console.print(
             f"  [dim]{last.state.value}:[/dim] {last.reason}", markup=True, soft_wrap=True
         )
+    _print_tail(tail)
     if entry.quarantine.is_quarantined:
         console.print(f"  [magenta]kept at[/magenta] {entry.quarantine.quarantine_path}")
     if entry.apply.commit_hash:
@@ -93,13 +105,24 @@ def _show(record: PatchRecord, *, expect: Sequence[PatchState] = ()) -> None:
         raise SystemExit(1)
 
 
-def _emit(record: PatchRecord, as_json: bool, *, expect: Sequence[PatchState] = ()) -> None:
+def _emit(
+    record: PatchRecord,
+    as_json: bool,
+    *,
+    expect: Sequence[PatchState] = (),
+    tail: str | None = None,
+) -> None:
     if as_json:
-        print_json(record)
+        print_json(_with_tail(record, tail))
         if expect and record.entry.state not in expect:
             raise SystemExit(1)
         return
-    _show(record, expect=expect)
+    _show(record, expect=expect, tail=tail)
+
+
+def _with_tail(record: PatchRecord, tail: str | None) -> dict[str, Any]:
+    """The record as JSON, with the end of its failed verification's output (or null)."""
+    return {**record.model_dump(mode="json"), "test_output_tail": tail}
 
 
 @click.group("patch")
@@ -197,11 +220,13 @@ def list_patches(
 @pass_app
 def show(app: AppContext, patch_id: str, with_diff: bool, as_json: bool) -> None:
     """Show a patch: artifact, scope, ledger state, validation and quarantine."""
-    record = _patches(app).get(patch_id)
+    patches = _patches(app)
+    record = patches.get(patch_id)
+    tail = patches.test_output(record)
     if as_json:
-        print_json(record)
+        print_json(_with_tail(record, tail))
         return
-    _show(record)
+    _show(record, tail=tail)
     v = record.entry.validation
     flags = ", ".join(
         f"{name}={getattr(v, name)}"
@@ -303,8 +328,9 @@ def verify(
 ) -> None:
     """Run the tests in the worktree: verified, or quarantined (exit 1)."""
     argvs = [shlex.split(c) for c in test_commands] or None
-    record = _patches(app).verify(patch_id, test_commands=argvs, timeout_seconds=timeout)
-    _emit(record, as_json, expect=(PatchState.VERIFIED,))
+    patches = _patches(app)
+    record = patches.verify(patch_id, test_commands=argvs, timeout_seconds=timeout)
+    _emit(record, as_json, expect=(PatchState.VERIFIED,), tail=patches.test_output(record))
 
 
 @patch_group.command("commit")

@@ -98,11 +98,12 @@ def _drive(app: AppContext, run_id: str, as_json: bool, timeout: float) -> PlanV
         return plans.drive(run_id, timeout=timeout, on_progress=update)
 
 
-def _report(view: PlanView, as_json: bool) -> None:
+def _report(app: AppContext, view: PlanView, as_json: bool) -> None:
+    outputs = app.client().plans.failing_output(view)
     if as_json:
-        print_json(view_json(view))
+        print_json(view_json(view, outputs))
     else:
-        console.print(plan_renderable(view))
+        console.print(plan_renderable(view, outputs=outputs))
     if view.run.state.value == "failed":
         sys.exit(1)
 
@@ -141,7 +142,7 @@ def run_cmd(
         else:
             console.print(f"started plan run {run.run_id}; `runwright worker` will run it")
         return
-    _report(_drive(app, run.run_id, as_json, timeout), as_json)
+    _report(app, _drive(app, run.run_id, as_json, timeout), as_json)
 
 
 def _target(app: AppContext, run_id: str | None) -> str:
@@ -174,10 +175,11 @@ def show_cmd(app: AppContext, run_id: str | None, contract: bool, as_json: bool)
         print_json(plans.completion(target))
         return
     view = plans.get(target)
+    outputs = plans.failing_output(view)
     if as_json:
-        print_json(view_json(view))
+        print_json(view_json(view, outputs))
         return
-    console.print(plan_renderable(view))
+    console.print(plan_renderable(view, outputs=outputs))
     for esc in view.escalations:
         if esc.answer is not None:
             console.print(escalation_panel(esc, view.run_id))
@@ -209,7 +211,7 @@ def decide_cmd(
         else:
             console.print(f"answered {esc.escalation_id} with {option}; the run resumes")
         return
-    _report(_drive(app, esc.run_id, as_json, timeout), as_json)
+    _report(app, _drive(app, esc.run_id, as_json, timeout), as_json)
 
 
 @plan_group.command("list")

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from runwright.api.outputs import FailingOutput
 from runwright.api.plans import PlanView
 from runwright.cli.output import styled_state, to_jsonable
 from runwright.domain.plan_records import Escalation, GateResult
@@ -35,9 +36,9 @@ def styled(status: str) -> Text:
     return Text(status, style=STATUS_STYLES.get(status, ""))
 
 
-def view_json(view: PlanView) -> dict[str, Any]:
-    """A plan run as JSON."""
-    return {
+def view_json(view: PlanView, outputs: list[FailingOutput] | None = None) -> dict[str, Any]:
+    """A plan run as JSON (with ``failing_output`` when ``outputs`` are given)."""
+    shown = {
         "run_id": view.run_id,
         "plan_id": view.record.plan_id,
         "state": view.run.state.value,
@@ -50,6 +51,9 @@ def view_json(view: PlanView) -> dict[str, Any]:
         "escalations": to_jsonable(view.escalations),
         "open_escalation": to_jsonable(view.open_escalation()),
     }
+    if outputs is not None:
+        shown["failing_output"] = to_jsonable(outputs)
+    return shown
 
 
 def _gate_status(gates: list[GateResult], gate: str) -> tuple[str, int]:
@@ -125,6 +129,25 @@ def defects_panel(gates: list[GateResult]) -> RenderableType | None:
     return Panel(out, title="gate defects", expand=False)
 
 
+def output_panels(outputs: list[FailingOutput]) -> list[Panel]:
+    """The end of each failing command's output, one panel each."""
+    panels = []
+    for o in outputs:
+        where = f"{o.gate} gate, round {o.round}" + (f", phase {o.phase_id}" if o.phase_id else "")
+        lines = o.output_tail.count("\n") + 1
+        panels.append(
+            Panel(
+                Text(o.output_tail),
+                title=f"output behind the failing {where} (last {lines} lines)",
+                subtitle=o.evidence[:19] + "…",
+                title_align="left",
+                border_style="red",
+                expand=False,
+            )
+        )
+    return panels
+
+
 def escalation_panel(esc: Escalation, run_id: str) -> Panel:
     """An escalation with what to do about it."""
     out = Text()
@@ -165,8 +188,10 @@ def summary(view: PlanView) -> Text:
     return out
 
 
-def plan_renderable(view: PlanView, *, detail: bool = True) -> RenderableType:
-    """The whole picture of a plan run."""
+def plan_renderable(
+    view: PlanView, *, detail: bool = True, outputs: list[FailingOutput] | None = None
+) -> RenderableType:
+    """The whole picture of a plan run (with the failing commands' output, when given)."""
     parts: list[RenderableType] = [stages_table(view)]
     if view.phases:
         parts.append(phases_table(view))
@@ -174,6 +199,7 @@ def plan_renderable(view: PlanView, *, detail: bool = True) -> RenderableType:
         panel = defects_panel(view.gates)
         if panel is not None and view.record.status.value != "complete":
             parts.append(panel)
+            parts += output_panels(outputs or [])
     esc = view.open_escalation()
     if esc is not None:
         parts.append(escalation_panel(esc, view.run_id))
