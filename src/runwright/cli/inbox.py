@@ -16,6 +16,7 @@ TITLES = {
     "blocked": "Blocked workflows",
     "stale_inputs": "Stale inputs",
     "steps_in_doubt": "Steps in doubt",
+    "plan_escalations": "Plan escalations",
 }
 
 
@@ -42,7 +43,8 @@ def inbox(app: AppContext, stale_days: float | None, as_json: bool) -> None:
     for item in items:
         if item.section != section:
             section = item.section
-            console.print(f"\n[bold]{TITLES.get(section, section)}[/bold]")
+            title = TITLES.get(section, section.replace("_", " ").capitalize())
+            console.print(f"\n[bold]{title}[/bold]")
         console.print(f"• {item.title} [dim]({ago(item.created_at, now)}, {item.item_id})[/dim]")
         if item.detail:
             console.print(f"  {item.detail}")

@@ -68,10 +68,14 @@ def schedule_impact(plan: PlanSpec, gate: str, rounds: int) -> str:
     later = order[order.index(gate) + 1 :] if gate in order else order
     blocked = [p.phase_id for p in plan.phases if _waits_on(p.gate_before.value, gate)]
     used = f" after {rounds} correction round(s)" if rounds else ""
-    gates = ", ".join(later) if later else "completion"
+    if blocked:
+        phases = f"phase{'s' if len(blocked) > 1 else ''} {', '.join(blocked)} cannot start"
+    else:
+        phases = "no later phase waits on it"
+    gates = f"the {', '.join(later)} gate{'s wait' if len(later) > 1 else ' waits'}"
     return (
-        f"the {gate} gate is blocked{used}; phases {blocked or 'none'} cannot start and the "
-        f"{gates} gate(s) wait; nothing more is delegated until a human answers"
+        f"the {gate} gate is blocked{used}; {phases} and {gates if later else 'completion waits'}"
+        "; nothing more is delegated until a human answers"
     )
 
 
