@@ -1,11 +1,16 @@
-"""Running ``git`` as argv, with an environment that cannot be redirected by the caller's."""
+"""Running ``git`` as argv, with an environment that cannot be redirected by the caller's,
+and the repository lock that keeps concurrent runs from tripping over git's own locks."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 from runwright.errors import ConfigError, RunwrightError
 
@@ -131,3 +136,67 @@ def dirty_paths(repo: Path, paths: Iterable[str]) -> list[str]:
         if len(entry) > 3 and entry[2] == " ":
             dirty.append(entry[3:])
     return dirty
+
+
+# ---- the repository lock ---------------------------------------------------------------------
+#: The lock file, in the repository's common git directory (shared by all its worktrees).
+LOCK_FILE = "runwright.lock"
+
+
+class _RepoLock:
+    """One repository's lock: a thread lock inside this process and an ``flock`` across
+    processes, re-entrant for the thread that holds it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.thread_lock = threading.RLock()
+        self.depth = 0
+        self.handle: IO[str] | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self.thread_lock:
+            if self.depth == 0:
+                handle = self.path.open("a")
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX)
+                except BaseException:
+                    handle.close()
+                    raise
+                self.handle = handle
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+                if self.depth == 0 and self.handle is not None:
+                    fcntl.flock(self.handle, fcntl.LOCK_UN)
+                    self.handle.close()
+                    self.handle = None
+
+
+_LOCKS: dict[Path, _RepoLock] = {}
+_GUARD = threading.Lock()
+
+
+def common_dir(repo: Path) -> Path:
+    """The git directory the repository's worktrees share (``.git`` of the main checkout)."""
+    out = git(repo, "rev-parse", "--git-common-dir").stdout.strip()
+    path = Path(out)
+    return (path if path.is_absolute() else repo / path).resolve()
+
+
+@contextlib.contextmanager
+def repo_lock(repo: Path) -> Iterator[None]:
+    """Hold the repository's lock (``<git common dir>/runwright.lock``).
+
+    Git commands that take repository-wide locks — ``worktree add``/``remove``/``prune``, and
+    ``apply --index`` + ``commit`` in the checkout — run inside it, one at a time across
+    threads and processes, so concurrent runs never meet an ``index.lock`` or a ``could not
+    lock`` error. Re-entrant: a holder may take it again.
+    """
+    path = common_dir(repo) / LOCK_FILE
+    with _GUARD:
+        lock = _LOCKS.setdefault(path, _RepoLock(path))
+    with lock.held():
+        yield

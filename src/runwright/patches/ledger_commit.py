@@ -2,7 +2,9 @@
 
 Only a ``verified`` patch is committed: its diff is applied to the user's checkout with
 ``git apply --index`` and committed with a ``Runwright-Patch: <id>`` trailer. That trailer lets a
-commit interrupted between git and the ledger be recognised instead of made twice. Rolling back
+commit interrupted between git and the ledger be recognised instead of made twice. Looking for
+that commit and making it happen under the repository lock, so concurrent commits (parallel
+plan phases, say) go in one at a time. Rolling back
 an applied or verified patch discards its worktree (the checkout never changed); rolling back a
 committed one sends its reverse diff through the ledger as a new patch (``rollback_of``).
 """
@@ -15,7 +17,14 @@ from runwright.domain.patches_context import PatchRecord
 from runwright.domain.patches_ledger import PatchRelations, PatchState, check_patch_transition
 from runwright.errors import Conflict, ValidationError
 from runwright.patches.diffs import parse_diff
-from runwright.patches.git import FALLBACK_IDENTITY, GitError, dirty_paths, git, has_identity
+from runwright.patches.git import (
+    FALLBACK_IDENTITY,
+    GitError,
+    dirty_paths,
+    git,
+    has_identity,
+    repo_lock,
+)
 from runwright.patches.ledger_apply import ApplyOps
 from runwright.patches.paths import symlinked_parents_on_disk
 from runwright.patches.worktrees import patch_worktree_name
@@ -46,10 +55,11 @@ class CommitOps(ApplyOps):
                 field="approved_by",
             )
         repo = self.env.repo
-        existing = self._find_commit(patch_id)
-        if existing is None:
-            existing = self._commit_in_checkout(record, message)
-        self.env.worktrees.remove(patch_worktree_name(patch_id))
+        with repo_lock(repo):
+            existing = self._find_commit(patch_id)
+            if existing is None:
+                existing = self._commit_in_checkout(record, message)
+            self.env.worktrees.remove(patch_worktree_name(patch_id))
         reason = f"committed as {existing[:12]}"
         if approvers:
             reason += f", approved by {', '.join(approvers)}"

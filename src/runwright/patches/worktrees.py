@@ -3,7 +3,9 @@ agent tools edit; the user's checkout is never touched here.
 
 Every worktree is created detached at a commit and removed with ``git worktree remove`` (or,
 for a half-made one left by a crash, deleted and pruned). Names are ``patch-<id>`` and
-``agent-<run id>-<attempt>``.
+``agent-<run id>-<attempt>``. Creating, removing and pruning hold the repository lock
+(:func:`~runwright.patches.git.repo_lock`), so runs in other threads or processes making
+worktrees of the same repository at the same time never collide on git's locks.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from runwright.errors import ValidationError
-from runwright.patches.git import GitError, git
+from runwright.patches.git import GitError, git, repo_lock
 from runwright.patches.paths import inside
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
@@ -46,9 +48,10 @@ class Worktrees:
     def create(self, name: str, commit: str) -> Path:
         """A fresh worktree at ``commit`` (an old one of the same name is removed first)."""
         path = self.path(name)
-        self.remove(name)
-        self.root.mkdir(parents=True, exist_ok=True)
-        git(self.repo, "worktree", "add", "--detach", "--force", str(path), commit)
+        with repo_lock(self.repo):
+            self.remove(name)
+            self.root.mkdir(parents=True, exist_ok=True)
+            git(self.repo, "worktree", "add", "--detach", "--force", str(path), commit)
         return path
 
     def exists(self, name: str) -> bool:
@@ -68,7 +71,10 @@ class Worktrees:
 
     def remove(self, name: str) -> bool:
         """Remove the worktree ``name`` if it exists (registered, half-made or stray)."""
-        path = self.path(name)
+        with repo_lock(self.repo):
+            return self._remove(self.path(name))
+
+    def _remove(self, path: Path) -> bool:
         removed = False
         if path.resolve() in self.registered():
             try:
@@ -95,6 +101,7 @@ class Worktrees:
 
     def prune(self, keep: set[str]) -> list[str]:
         """Remove every worktree not in ``keep``; return the removed names."""
-        removed = [name for name in self.names() if name not in keep and self.remove(name)]
-        git(self.repo, "worktree", "prune")
+        with repo_lock(self.repo):
+            removed = [name for name in self.names() if name not in keep and self.remove(name)]
+            git(self.repo, "worktree", "prune")
         return removed

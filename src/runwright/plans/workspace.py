@@ -4,7 +4,6 @@ commit changed, and evidence of every command it ran."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 from runwright.engine.evidence import attach_evidence
 from runwright.patches.commands import CommandResult, run_command
 from runwright.patches.env import PatchEnv
-from runwright.patches.git import git, resolve_commit
+from runwright.patches.git import git, repo_lock, resolve_commit
 
 LOG_LIMIT = 256 * 1024
 
@@ -85,12 +84,7 @@ class Workspace:
 
     @contextlib.contextmanager
     def commit_lock(self) -> Iterator[None]:
-        """Serialize commits to the checkout (parallel phases commit one at a time)."""
-        path = self.env.home / "plans" / "commit.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        """Serialize commits to the checkout (parallel phases commit one at a time): the
+        repository lock, which worktree changes and every ledger commit also hold."""
+        with repo_lock(self.env.repo):
+            yield
