@@ -205,18 +205,6 @@ def test_an_answered_escalation_cannot_be_answered_again(pc: Client, repo: Path)
         pc.plans.decide(esc.escalation_id, option="A", by="bob")
 
 
-def test_error_handling_escalate_escalates_a_failed_phase_at_once(pc: Client, repo: Path) -> None:
-    """error_handling: escalate — a phase that fails escalates without correction rounds."""
-
-    def escalate(data: dict[str, Any]) -> None:
-        data["error_handling"] = "escalate"
-
-    path = write_plan(repo, "esc-now", variant("greet-escalates", "esc-now", escalate))
-    view = run(pc, path)
-    assert gate_rounds(view, "implementation") == [False]
-    assert view.waiting_for_decision()
-
-
 # ---- intake and preflight -------------------------------------------------------------------
 def test_a_missing_worktree_path_blocks_at_intake_with_nothing_delegated(
     pc: Client, repo: Path

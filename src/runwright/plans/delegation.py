@@ -3,7 +3,9 @@ role's tool, the prompt and the patch context — everything an agent-tool run n
 
 Scopes and constraints narrow plan ∩ phase ∩ task; implementation work may not touch test
 files (they are forbidden in its scope, so such a patch is quarantined before anything is
-applied).
+applied). The tool gets the plan's test spec twice: its text in the prompt (a "Test spec"
+section, cut to a sane size with a note) and the whole file in its worktree at the spec's
+project-relative path (a context file, taken out again before its edits are captured).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from runwright.patches.ledger import PatchLedger
 from runwright.patches.prompts import build_sections, render
 from runwright.patches.routing import Router
 from runwright.plans.commands import verify_argv
+from runwright.plans.spec_context import PlanTestSpec, read_test_spec
 from runwright.store.database import Database
 
 
@@ -49,6 +52,16 @@ class Delegation(BaseModel):
     correction: CorrectionRequest | None = None
     test_files: list[str] = Field(
         default_factory=list, description="Tests proving this phase's requirements."
+    )
+    base_commit: str | None = Field(
+        default=None,
+        description="The commit the phase's (first) worktree starts from: the plan's commit "
+        "when the phase's batch started. None: HEAD when the delegation is prepared.",
+    )
+    commit_after: list[str] = Field(
+        default_factory=list,
+        description="Runs of the phases before this one in its batch: its commits land after "
+        "theirs (the plan's phase order).",
     )
 
 
@@ -82,9 +95,14 @@ def phase_spec(plan: PlanSpec, phase: PlanPhase) -> PhaseSpec:
     )
 
 
-def request_context(plan: PlanSpec, phase: PlanPhase, d: Delegation) -> str:
-    """Background for the tool: the plan, the requirements it serves, a correction if any."""
-    lines = [f"Plan {plan.plan_id}: {plan.title} (test spec: {plan.test_spec})."]
+def request_context(
+    plan: PlanSpec, phase: PlanPhase, d: Delegation, spec: PlanTestSpec | None = None
+) -> str:
+    """Background for the tool: the plan, the requirements it serves, a correction if any,
+    and the test spec."""
+    lines = [
+        f"Plan {plan.plan_id}: {plan.title} (test spec: {spec.path if spec else plan.test_spec})."
+    ]
     wanted = set(phase.requirements)
     for req in plan.requirements:
         if req.id in wanted:
@@ -102,7 +120,18 @@ def request_context(plan: PlanSpec, phase: PlanPhase, d: Delegation) -> str:
         lines.append(f"Leave {phase.proof_artifact} in the repository as proof.")
     if d.correction is not None:
         lines.append(d.correction.as_text())
+    if spec is not None:
+        lines += ["", spec.section()]
     return "\n".join(lines)
+
+
+def base_commit(env: PatchEnv, phase: PlanPhase, d: Delegation) -> str:
+    """Where the delegation's worktree starts: the batch's base commit for the phase's first
+    (or only) task; HEAD — with the phase's earlier tasks committed — for a later task."""
+    first = task_units(phase)[0]
+    if d.base_commit and (first is None or first.task_id == d.task_id):
+        return d.base_commit
+    return resolve_commit(env.repo, "HEAD")
 
 
 def prepare(
@@ -112,6 +141,7 @@ def prepare(
     phase = plan.phase(d.phase_id)
     task = next((t for t in phase.tasks if t.task_id == d.task_id), None)
     role = plan.roles[phase.owner_role]
+    test_spec = read_test_spec(plan, env.project_root)
     objective = phase.objective + (f"\n\nTask {task.task_id}: {task.objective}" if task else "")
     request = ExecutionRequest(
         request_id=new_id(),
@@ -125,7 +155,7 @@ def prepare(
             timeout_seconds=phase.timeout_seconds,
         ),
         objective=objective,
-        context=request_context(plan, phase, d),
+        context=request_context(plan, phase, d, test_spec),
         files=list(dict.fromkeys([*phase.files, *(task.files if task else [])])),
         workstream_id=plan.plan_id,
         task_id=task.task_id if task else phase.phase_id,
@@ -174,9 +204,10 @@ def prepare(
             context=context,
             project_root=str(env.project_root),
             home=str(env.home),
-            base_commit=resolve_commit(env.repo, "HEAD"),
+            base_commit=base_commit(env, phase, d),
             auto_commit=False,
             verify=False,
+            context_files=test_spec.files(),
         ),
         decision,
     )

@@ -19,19 +19,36 @@ from runwright.domain.plan_records import (
 from runwright.domain.plans import GATE_ORDER, PlanSpec
 
 
-def _options(cls: BlockerClass, budget: int) -> tuple[list[EscalationOption], str]:
+def rounds_text(corrections: int) -> str:
+    """ "no correction round", "1 correction round", "2 correction rounds"."""
+    if corrections == 0:
+        return "no correction round"
+    return f"{corrections} correction round{'' if corrections == 1 else 's'}"
+
+
+def outcome_text(gate: str, cls: BlockerClass, corrections: int) -> str:
+    """What happened at the gate, with the correction rounds actually done."""
+    if cls is BlockerClass.IMPLEMENTATION_DEFECT:
+        if corrections == 0:
+            return f"the {gate} gate failed and no correction round was allowed"
+        return f"the {gate} gate still failed after {rounds_text(corrections)}"
+    after = f" (after {rounds_text(corrections)})" if corrections else ""
+    return f"the {gate} gate failed{after} on a {cls.value}, which no correction round can fix"
+
+
+def _options(cls: BlockerClass, gate: str, corrections: int) -> tuple[list[EscalationOption], str]:
     if cls is BlockerClass.IMPLEMENTATION_DEFECT:
         return [
             EscalationOption(
                 id="A",
-                summary="grant one more correction round, carrying your guidance "
-                "(`runwright plan decide RUN --option A --note '…'`)",
+                summary=f"grant one more correction round (round {corrections + 1}), carrying "
+                "your guidance (`runwright plan decide RUN --option A --note '…'`)",
                 effect=OptionEffect.RETRY,
             ),
             EscalationOption(
                 id="B",
-                summary=f"stop: the gate failed after {budget} correction retries; end the "
-                "plan as blocked and send the defects back with the evidence",
+                summary=f"stop: {outcome_text(gate, cls, corrections)}; end the plan as "
+                "blocked and send the defects back with the evidence",
                 effect=OptionEffect.BLOCK,
             ),
         ], "B"
@@ -62,12 +79,12 @@ def _options(cls: BlockerClass, budget: int) -> tuple[list[EscalationOption], st
     ], "B"
 
 
-def schedule_impact(plan: PlanSpec, gate: str, rounds: int) -> str:
+def schedule_impact(plan: PlanSpec, gate: str, corrections: int) -> str:
     """What waits behind the blocked gate."""
     order = [g.value for g in GATE_ORDER]
     later = order[order.index(gate) + 1 :] if gate in order else order
     blocked = [p.phase_id for p in plan.phases if _waits_on(p.gate_before.value, gate)]
-    used = f" after {rounds} correction round(s)" if rounds else ""
+    used = f" after {rounds_text(corrections)}" if corrections else ""
     if blocked:
         phases = f"phase{'s' if len(blocked) > 1 else ''} {', '.join(blocked)} cannot start"
     else:
@@ -93,12 +110,13 @@ def build(
     gate: str,
     cls: BlockerClass,
     defects: Sequence[Defect],
-    rounds: int,
+    corrections: int,
     evidence_refs: Sequence[str],
     now: datetime,
 ) -> Escalation:
-    """The escalation payload for a blocked gate."""
-    options, preferred = _options(cls, plan.retry_budget)
+    """The escalation payload for a blocked gate, after ``corrections`` correction rounds
+    (the rounds actually delegated: every text says that number, never the budget)."""
+    options, preferred = _options(cls, gate, corrections)
     refs = sorted({*evidence_refs, *(r for d in defects for r in d.evidence_refs)}) or [
         f"run:{run_id}"
     ]
@@ -111,12 +129,12 @@ def build(
         blocked_gate=gate,
         blocker_class=cls,
         routed_to=ROUTED_TO[cls],
-        summary=f"{first}{more}",
+        summary=f"{outcome_text(gate, cls, corrections)}: {first}{more}",
         defects=list(defects),
         evidence_refs=refs,
-        schedule_impact=schedule_impact(plan, gate, rounds),
+        schedule_impact=schedule_impact(plan, gate, corrections),
         options=options,
         preferred=preferred,
-        round=rounds,
+        round=corrections,
         raised_at=now,
     )

@@ -3,11 +3,12 @@
 intake → preflight gate → test phases → test gate → implementation phases → implementation
 gate → validation → validation gate → completion.
 
-Nothing downstream starts before its gate passes. A failed gate gets at most ``retry_budget``
-(≤ 2) correction rounds, each delegating the implicated phases again with a correction request
-(failed gate, defect observed, required correction, unchanged acceptance criteria); the next
-failure escalates. Package and plan defects and open decisions escalate at once. An escalation
-parks the run until a human answers it (``runwright plan decide``).
+Nothing downstream starts before its gate passes. A gate that fails on implementation defects
+gets ``retry_budget`` (≤ 2) correction rounds — whatever ``error_handling`` says — each
+delegating the implicated phases again with a correction request (failed gate, defect
+observed, required correction, unchanged acceptance criteria); the next failure escalates.
+Package and plan defects and open decisions escalate at once: no correction can fix them.
+An escalation parks the run until a human answers it (``runwright plan decide``).
 
 Every decision below is derived from memoized step results, so a worker that picks the run up
 after a crash replays to the same point without redoing a delegation or a commit.
@@ -29,7 +30,6 @@ from runwright.domain.plan_records import (
 )
 from runwright.domain.plans import (
     GATE_AFTER,
-    ErrorHandling,
     Gate,
     PlanSpec,
     Stage,
@@ -94,9 +94,15 @@ class PlanFlow(PhaseRounds, FlowEnding):
 
     # ---- gates --------------------------------------------------------------------------
     def gate_loop(self, gate: Gate, stage: Stage) -> None:
-        """Evaluate ``gate`` until it passes: correct, escalate, or end the plan."""
+        """Evaluate ``gate`` until it passes: correct, escalate, or end the plan.
+
+        ``round_`` counts the gate's evaluations (it names their steps and delegations);
+        ``corrections`` the correction rounds actually delegated, which is what the budget
+        and every escalation count. A human's option A grants one round more.
+        """
         round_ = 0
-        extra = 0
+        corrections = 0
+        granted = 0
         while True:
             if gate is Gate.VALIDATION:
                 self.validate(round_)
@@ -108,10 +114,9 @@ class PlanFlow(PhaseRounds, FlowEnding):
                     self.test_gate_exception = result.skipped_reason
                 return
             cls = result.blocker_class() or BlockerClass.IMPLEMENTATION_DEFECT
-            phase_failed = any(d.code in {"phase_failed", "phase_skipped"} for d in result.defects)
-            escalate_now = self.plan.error_handling is ErrorHandling.ESCALATE and phase_failed
-            if cls in IMMEDIATE or escalate_now or round_ >= self.plan.retry_budget + extra:
-                escalation = self.escalate(gate, cls, result, round_)
+            budget = self.plan.retry_budget + granted
+            if cls in IMMEDIATE or corrections >= budget:
+                escalation = self.escalate(gate, cls, result, round_, corrections)
                 answer = self.await_answer(escalation)
                 effect = escalation.option(answer.option).effect
                 if effect is OptionEffect.BLOCK:
@@ -121,13 +126,25 @@ class PlanFlow(PhaseRounds, FlowEnding):
                 if effect is OptionEffect.ACCEPT:
                     self.accept(result)
                 elif cls is BlockerClass.IMPLEMENTATION_DEFECT:
-                    extra += 1
-                    self.correct(gate, stage, round_, result, extra, answer.note)
+                    granted += 1
+                    corrections += 1
+                    self.correct(
+                        gate,
+                        stage,
+                        round_,
+                        result,
+                        number=corrections,
+                        budget=budget + 1,
+                        guidance=answer.note,
+                    )
                 elif gate is Gate.PREFLIGHT:
                     self.reload(round_)
                 continue
             round_ += 1
-            self.correct(gate, stage, round_, result, extra, None)
+            corrections += 1
+            self.correct(
+                gate, stage, round_, result, number=corrections, budget=budget, guidance=None
+            )
 
     def _evaluate(self, gate: str, round_: int) -> dict[str, Any]:
         now = self.ctx.now()

@@ -27,9 +27,10 @@ class FlowEnding(FlowState):
 
     # ---- escalation and the end --------------------------------------------------------------
     def escalate(
-        self, gate: Gate, cls: BlockerClass, result: GateResult, round_: int
+        self, gate: Gate, cls: BlockerClass, result: GateResult, round_: int, corrections: int
     ) -> Escalation:
-        """Raise (once) the escalation of a blocked gate."""
+        """Raise (once) the escalation of a blocked gate, at its evaluation ``round_``, after
+        ``corrections`` correction rounds."""
         from runwright.plans import escalation as esc_mod
 
         def raise_it() -> dict[str, Any]:
@@ -40,7 +41,7 @@ class FlowEnding(FlowState):
                 gate=gate.value,
                 cls=cls,
                 defects=result.defects,
-                rounds=round_,
+                corrections=corrections,
                 evidence_refs=[
                     *result.evidence_refs,
                     f"run:{self.run_id}",

@@ -1,11 +1,23 @@
 """Delegating phases: batches by the schedule, skips by ``error_handling``, and correction
-rounds that carry the failed gate's defects back to the implicated phases."""
+rounds that carry the failed gate's defects back to the implicated phases.
+
+The phases of a batch run at once, each in its own worktree made from the same base commit —
+the plan's commit when the batch starts, recorded in a step — and their commits land on the
+branch in the plan's phase order (each phase waits for the runs of the phases before it in
+the batch; see :mod:`runwright.plans.landing`).
+
+``error_handling`` decides what a phase that did not commit does to the phases of its stage
+not started yet, in every round: ``fail_fast`` and ``escalate`` start none of them (they are
+recorded skipped, and the correction round delegates them again); ``continue`` starts those
+that do not depend on it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from typing import Any
 
+from runwright.domain.ids import new_id
 from runwright.domain.plan_records import (
     CorrectionRequest,
     GateResult,
@@ -81,11 +93,8 @@ class PhaseRounds(FlowState):
                     self.outcomes.add(pid, outcome, None)
             if not start:
                 continue
-            children = [
-                ChildSpec(PHASE_JOB, (self._phase_spec(pid, round_, corrections.get(pid)),))
-                for pid in start
-            ]
-            ids = self.ctx.start_children(f"phases:{tag}", children)
+            start.sort(key=[p.phase_id for p in self.plan.phases].index)  # the plan's order
+            ids = self._start_batch(tag, start, round_, corrections)
             notes = {
                 pid: corrections[pid].model_dump(mode="json") for pid in start if pid in corrections
             }
@@ -97,8 +106,44 @@ class PhaseRounds(FlowState):
                 self.outcomes.add(pid, ended[pid], run_id)
                 failed = failed or ended[pid].get("status") != "committed"
 
+    def _start_batch(
+        self,
+        tag: str,
+        pids: list[str],
+        round_: int,
+        corrections: dict[str, CorrectionRequest],
+    ) -> list[str]:
+        """Start a batch's phase runs (once): all from the plan's commit now, each landing its
+        commits after the phases before it in the plan's order."""
+        base = self.step(f"base:{tag}", self.workspace.head)
+        run_ids = [new_id() for _ in pids]  # used the first time only: the start is memoized
+        children = [
+            ChildSpec(
+                PHASE_JOB,
+                (
+                    self._phase_spec(
+                        pid,
+                        round_,
+                        corrections.get(pid),
+                        base_commit=base,
+                        commit_after=run_ids[:n],
+                    ),
+                ),
+                run_id=run_ids[n],
+            )
+            for n, pid in enumerate(pids)
+        ]
+        ids: list[str] = self.ctx.start_children(f"phases:{tag}", children)
+        return ids
+
     def _phase_spec(
-        self, pid: str, round_: int, correction: CorrectionRequest | None
+        self,
+        pid: str,
+        round_: int,
+        correction: CorrectionRequest | None,
+        *,
+        base_commit: str,
+        commit_after: list[str],
     ) -> dict[str, Any]:
         phase = self.plan.phase(pid)
         tests = (
@@ -115,6 +160,8 @@ class PhaseRounds(FlowState):
                 round=round_,
                 correction=correction,
                 test_files=tests,
+                base_commit=base_commit,
+                commit_after=commit_after,
             ),
         )
         return spec.model_dump(mode="json")
@@ -214,12 +261,15 @@ class PhaseRounds(FlowState):
         stage: Stage,
         round_: int,
         result: GateResult,
-        extra: int,
+        *,
+        number: int,
+        budget: int,
         guidance: str | None,
     ) -> None:
-        """Delegate the phases the failed gate implicates again, with a correction request."""
+        """Correction round ``number`` of ``budget``: delegate the phases the failed gate
+        implicates again, with a correction request (``round_`` is the gate's evaluation it
+        follows, which names the delegations)."""
         targets = self._implicated(gate, stage, result)
-        budget = self.plan.retry_budget + extra
         corrections = {}
         for phase in targets:
             mine = [d for d in result.defects if d.phase_id == phase.phase_id] or [
@@ -227,8 +277,8 @@ class PhaseRounds(FlowState):
             ]
             corrections[phase.phase_id] = CorrectionRequest(
                 gate=gate.value,
-                round=round_,
-                budget=max(budget, round_),
+                round=number,
+                budget=max(budget, number),
                 phase_id=phase.phase_id,
                 defect="; ".join(d.message for d in mine) or result.defects[0].message,
                 required_correction="; ".join(dict.fromkeys(d.required_correction for d in mine))

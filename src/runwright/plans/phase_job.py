@@ -29,7 +29,7 @@ from runwright.engine.clock import Clock
 from runwright.engine.context import ChildFailed, JobContext
 from runwright.engine.evidence import attach_evidence
 from runwright.engine.registry import job
-from runwright.errors import NonRetryableError, RunwrightError
+from runwright.errors import Conflict, NonRetryableError, RunwrightError
 from runwright.execmodel.runtime import RunContext
 from runwright.execmodel.stepping import execute_check
 from runwright.patches import agent_job  # noqa: F401 - registers the agent-tool job
@@ -39,7 +39,7 @@ from runwright.patches.diffs import parse_diff
 from runwright.patches.env import PatchEnv
 from runwright.patches.ledger import PatchLedger
 from runwright.patches.worktrees import patch_worktree_name
-from runwright.plans import delegation
+from runwright.plans import delegation, landing
 from runwright.plans.commands import is_test_file, parse_argv, verify_argv
 from runwright.plans.delegation import Delegation, task_units
 from runwright.plans.spec import PHASE_JOB, PhaseRunSpec
@@ -209,7 +209,11 @@ class PhaseWork:
         record = self.ledger.get(patch_id)
         if record.entry.state is PatchState.VERIFIED:
             with self.workspace.commit_lock():
-                record = self.ledger.commit(patch_id, message=message)
+                try:
+                    record = self.ledger.commit(patch_id, message=message)
+                except Conflict as exc:  # no longer applies: a defect of this phase
+                    self.ledger.rollback(patch_id, reason=f"not committed: {exc.message}")
+                    return {"state": "conflict", "error": f"patch {patch_id}: {exc.message}"}
         if record.entry.state is not PatchState.COMMITTED:
             return {"state": record.entry.state.value, "error": self._why(patch_id)}
         return {"state": "committed", "commit": record.entry.apply.commit_hash}
@@ -316,6 +320,7 @@ def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
             test_files=judged.get("test_files", []),
             checks=judged.get("checks", {}),
         )
+        landing.wait_for_turn(ctx, spec.delegation)  # commits land in the plan's order
         committed = ctx.step(
             f"commit:{tid}",
             work.commit,
