@@ -192,11 +192,12 @@ def test_hostile_edits_are_quarantined_never_applied(
 
 
 @pytest.mark.parametrize("tool", ["aider", "claude", "codex"])
-def test_shipped_adapters_drive_real_agent_clis(
+def test_shipped_adapters_pass_each_cli_its_batch_mode_flags(
     pc: Client, repo: Path, tmp_path: Path, tool: str
 ) -> None:
     """The aider, claude and codex adapters run an executable of that name the way its batch
-    mode expects (message file or stdin, its flags); the file it edits becomes the patch."""
+    mode expects (message file or stdin, its flags) — here a stand-in that checks the flags; the
+    file it edits becomes the patch. The real CLIs are driven in test_real_agents.py."""
     env = fake_agent_clis(tmp_path / "bin")
     old = os.environ["PATH"]
     os.environ["PATH"] = env["PATH"]

@@ -45,7 +45,7 @@ def as_cli(tool: str, argv: list[str]) -> int:
         prompt = sys.stdin.read()
         files = focus_files(prompt)
     else:  # codex
-        if argv[:2] != ["exec", "--full-auto"] or argv[-1] != "-":
+        if argv[:2] != ["exec", "--json"] or "workspace-write" not in argv or argv[-1] != "-":
             print(f"codex: unexpected arguments {argv}", file=sys.stderr)
             return 2
         prompt = sys.stdin.read()
