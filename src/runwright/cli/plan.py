@@ -65,18 +65,31 @@ def validate_cmd(app: AppContext, plan_file: Path, as_json: bool) -> None:
             console.print(f"  • {problem}")
         console.print("[dim]the plan contract is described in docs/plans.md[/dim]")
         sys.exit(1)
+    from runwright.plans.routability import route_warnings
+
+    warnings = route_warnings(plan, app.settings.home)
     if as_json:
         stages = {
             s.value: schedule(plan.phases_of(s), plan.max_parallel).model_dump(mode="json")
             for s in (Stage.TESTS, Stage.IMPLEMENTATION, Stage.VALIDATION)
             if plan.phases_of(s)
         }
-        print_json({"valid": True, "path": str(plan_file), "plan": plan, "schedule": stages})
+        print_json(
+            {
+                "valid": True,
+                "path": str(plan_file),
+                "plan": plan,
+                "schedule": stages,
+                "warnings": warnings,
+            }
+        )
         return
     console.print(
         f"[green]{plan_file} is a valid plan[/green] ({len(plan.phases)} phases, "
         f"{len(plan.requirements)} requirements, retry budget {plan.retry_budget})"
     )
+    for warning in warnings:
+        console.print(f"[yellow]! {warning}[/yellow]", markup=True, soft_wrap=True)
     console.print(_schedule_table(plan))
 
 

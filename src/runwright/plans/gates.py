@@ -200,8 +200,8 @@ def _routing_defects(plan: PlanSpec, router: RouterConfig | None) -> list[Defect
                 Defect(
                     gate=gate,
                     code="role_not_routable",
-                    message=f"role {name} names router apps {missing} that router.yaml does "
-                    "not define",
+                    message=f"role {name} names router apps {', '.join(missing)} that "
+                    "router.yaml does not define",
                     required_correction="define them under apps: in .runwright/router.yaml, or "
                     "map the role to known apps",
                     blocker_class=BlockerClass.PACKAGE_DEFECT,
@@ -336,7 +336,9 @@ def test_gate(
             problems = []
             refs = [f"commit:{c}" for c in outcomes.latest[p.phase_id].get("commits", [])]
             if not tests or missing:
-                problems.append(f"test files missing at HEAD: {missing or 'none written'}")
+                problems.append(
+                    f"test files missing at HEAD: {', '.join(missing) or 'none written'}"
+                )
             if p.proof_artifact and not (tree / p.proof_artifact).is_file():
                 problems.append(f"proof artifact {p.proof_artifact} missing at HEAD")
             argv = parse_argv(plan, tests) if tests and not missing else None
@@ -385,7 +387,7 @@ def implementation_gate(
                         gate=gate.value,
                         code="unauthorized_test_rewrite",
                         message=f"phase {p.phase_id} commit {commit[:12]} changed test files "
-                        f"{touched}",
+                        f"{', '.join(touched)}",
                         required_correction="change implementation files only; tests are fixed",
                         phase_id=p.phase_id,
                         severity=Severity.CRITICAL,

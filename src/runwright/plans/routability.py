@@ -138,8 +138,8 @@ def route_warnings(plan: PlanSpec, home: Path) -> list[str]:
     }
     warnings = [
         f"role {name} names router apps "
-        f"{[t for t in plan.roles[name].tools if t not in config.apps]} that {ROUTER_FILE} "
-        "does not define"
+        f"{', '.join(t for t in plan.roles[name].tools if t not in config.apps)} that "
+        f"{ROUTER_FILE} does not define"
         for name in sorted(missing)
     ]
     for role in unroutable_roles(plan, config, skip=missing):
