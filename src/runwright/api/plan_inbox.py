@@ -6,12 +6,15 @@ what and wakes the plan run that waits on it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from runwright.api.inbox import ActionField, InboxOptions, ItemAction, Provider
+from runwright.domain.budgets import Budget, parse_assignments
 from runwright.domain.states import TERMINAL_RUN_STATES
 from runwright.domain.workflows.models import InboxAction, InboxItem
+from runwright.errors import ValidationError
 
 if TYPE_CHECKING:
     from runwright.api.client import Client
@@ -60,9 +63,26 @@ def escalations_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
     return items
 
 
+def budget_value(text: str | None) -> Budget | None:
+    """A form's ``KEY=VALUE …`` budget text (spaces or commas between) as a Budget."""
+    items = [i for i in re.split(r"[\s,]+", text or "") if i]
+    if not items:
+        return None
+    try:
+        return parse_assignments(items, option="budget")
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="budget") from None
+
+
 def _answer(option: str) -> ItemAction:
     def run(client: Client, item_id: str, values: Mapping[str, str], by: str) -> str:
-        esc = client.plans.decide(item_id, option=option, note=values.get("note") or None, by=by)
+        esc = client.plans.decide(
+            item_id,
+            option=option,
+            note=values.get("note") or None,
+            by=by,
+            budget=budget_value(values.get("budget")) if option == "A" else None,
+        )
         return (
             f"escalation {esc.escalation_id[-6:]} answered {option}; plan run {esc.run_id} resumes"
         )
@@ -74,6 +94,17 @@ def _answer(option: str) -> ItemAction:
                 "note",
                 "guidance or reason (carried into the next correction)",
                 kind="textarea",
+            ),
+            *(
+                (
+                    ActionField(
+                        "budget",
+                        "new limits, for a budget escalation (e.g. max_tokens=400000)",
+                        placeholder="max_tokens=400000",
+                    ),
+                )
+                if option == "A"
+                else ()
             ),
         ),
         danger=option == "B",

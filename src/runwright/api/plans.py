@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from runwright.api.outputs import TAIL_LINES, FailingOutput, failing_outputs
+from runwright.domain.budgets import Budget, PlanSpend
 from runwright.domain.plan_completion import ValidationReport
 from runwright.domain.plan_records import (
     Escalation,
@@ -52,6 +53,7 @@ class PlanView(BaseModel):
     phases: list[PhaseDelegation] = Field(default_factory=list)
     gates: list[GateResult] = Field(default_factory=list)
     escalations: list[Escalation] = Field(default_factory=list)
+    spend: PlanSpend = Field(default_factory=PlanSpend)
 
     @property
     def run_id(self) -> str:
@@ -212,14 +214,19 @@ class PlansClient:
     # ---- reading ---------------------------------------------------------------------------
     def get(self, run_id: str) -> PlanView:
         """One plan run with its phases, gates and escalations."""
+        from runwright.plans.spend import raises_from, spend_of
+
         record = self.store.get(run_id)
+        plan = PlanSpec.model_validate(self.store.spec_of(run_id))
+        escalations = self.store.escalations(run_id=run_id)
         return PlanView(
             record=record,
             run=self.client.get(run_id),
-            plan=PlanSpec.model_validate(self.store.spec_of(run_id)),
+            plan=plan,
             phases=self.store.phases(run_id),
             gates=self.store.gates(run_id),
-            escalations=self.store.escalations(run_id=run_id),
+            escalations=escalations,
+            spend=spend_of(self.client.store.db, run_id, plan, raises_from(escalations)),
         )
 
     def list(self, *, before: str | None = None, limit: int = 50) -> builtins.list[PlanRunRecord]:
@@ -255,9 +262,18 @@ class PlansClient:
 
     # ---- decisions -------------------------------------------------------------------------
     def decide(
-        self, target: str, *, option: str, note: str | None = None, by: str | None = None
+        self,
+        target: str,
+        *,
+        option: str,
+        note: str | None = None,
+        by: str | None = None,
+        budget: Budget | None = None,
     ) -> Escalation:
-        """Answer an escalation (by its id, or the open one of a plan run) and resume the run."""
+        """Answer an escalation (by its id, or the open one of a plan run) and resume the run.
+
+        Option A of a budget escalation raises the budget: ``budget`` gives the new limits
+        (the one that ran out above what was spent)."""
         from runwright.api.client import whoami
 
         if option not in {"A", "B"}:
@@ -280,11 +296,13 @@ class PlansClient:
                     f"plan run {target} has several open escalations; name one"
                 ) from None
             escalation_id = open_[0].escalation_id
+        check_raise(self.store.get_escalation(escalation_id), option, budget)
         answer = EscalationAnswer(
             option=option,
             note=note,
             by=by or whoami(),
             at=self.client.clock.now(),
+            budget=budget if budget is not None and budget.limits() else None,
         )
         return self.store.answer_escalation(escalation_id, answer, self.client.clock.now())
 
@@ -313,3 +331,30 @@ class PlansClient:
             if isinstance(result, dict) and isinstance(result.get("report"), dict):
                 return ValidationReport.model_validate(result["report"])
         return None
+
+
+def check_raise(escalation: Escalation, option: str, budget: Budget | None) -> None:
+    """An answer's budget must raise what ran out, and only answer A of a budget escalation."""
+    breach = escalation.budget
+    given = budget.limits() if budget is not None else {}
+    if breach is None or option != "A":
+        if given:
+            raise ValidationError(
+                "--budget only answers option A of a budget escalation",
+                hint="leave --budget out",
+                field="budget",
+            )
+        return
+    example = f"--budget {breach.limit}=NEW (spent {breach.spent:g} of {breach.limit_value:g})"
+    if breach.limit not in given:
+        raise ValidationError(
+            f"option A raises {breach.whose()}'s budget: give {example}",
+            hint="or answer B to stop",
+            field="budget",
+        )
+    if given[breach.limit] <= breach.spent:
+        raise ValidationError(
+            f"--budget {breach.limit}={given[breach.limit]:g} is not above the {breach.spent:g} "
+            "already spent; give more",
+            field="budget",
+        )

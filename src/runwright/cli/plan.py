@@ -18,8 +18,10 @@ from runwright.cli.plan_view import (
     styled,
     view_json,
 )
+from runwright.domain.budgets import Budget, parse_assignments
 from runwright.domain.plan_schedule import schedule
 from runwright.domain.plans import PlanSpec, Stage
+from runwright.errors import ValidationError
 from runwright.plans.contract import PlanInvalid
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -202,6 +204,14 @@ def show_cmd(app: AppContext, run_id: str | None, contract: bool, as_json: bool)
 @click.argument("target")
 @click.option("--option", "option", type=click.Choice(["A", "B"]), required=True)
 @click.option("--note", help="Guidance carried into the next correction, or why.")
+@click.option(
+    "--budget",
+    "budget",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A raised limit for option A of a budget escalation (repeatable), e.g. "
+    "max_tokens=400000; keys: max_tokens, max_cost_usd, max_wall_seconds, max_agent_calls.",
+)
 @click.option("--no-wait", is_flag=True, help="Only record the answer (a worker resumes the run).")
 @click.option("--timeout", type=float, default=3600.0, show_default=True)
 @JSON
@@ -211,13 +221,14 @@ def decide_cmd(
     target: str,
     option: str,
     note: str | None,
+    budget: tuple[str, ...],
     no_wait: bool,
     timeout: float,
     as_json: bool,
 ) -> None:
     """Answer a plan's escalation (TARGET: the escalation id or the plan run id) and resume."""
     plans = app.client().plans
-    esc = plans.decide(target, option=option, note=note)
+    esc = plans.decide(target, option=option, note=note, budget=budget_option(budget))
     if no_wait:
         if as_json:
             print_json(esc)
@@ -225,6 +236,16 @@ def decide_cmd(
             console.print(f"answered {esc.escalation_id} with {option}; the run resumes")
         return
     _report(app, _drive(app, esc.run_id, as_json, timeout), as_json)
+
+
+def budget_option(items: tuple[str, ...]) -> Budget | None:
+    """``--budget KEY=VALUE`` items as a Budget (None when none are given)."""
+    if not items:
+        return None
+    try:
+        return parse_assignments(items)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="budget") from None
 
 
 @plan_group.command("list")

@@ -13,6 +13,7 @@ from rich.text import Text
 from runwright.api.outputs import FailingOutput
 from runwright.api.plans import PlanView
 from runwright.cli.output import styled_state, to_jsonable
+from runwright.cli.plan_spend import spend_renderables
 from runwright.domain.plan_records import Escalation, GateResult
 from runwright.domain.plans import GATE_AFTER, PlanSpec, Stage
 
@@ -50,6 +51,7 @@ def view_json(view: PlanView, outputs: list[FailingOutput] | None = None) -> dic
         "gates": to_jsonable(view.gates),
         "escalations": to_jsonable(view.escalations),
         "open_escalation": to_jsonable(view.open_escalation()),
+        "spend": to_jsonable(view.spend),
     }
     if outputs is not None:
         shown["failing_output"] = to_jsonable(outputs)
@@ -163,14 +165,21 @@ def escalation_panel(esc: Escalation, run_id: str) -> Panel:
     row("summary", _short(esc.summary, 200))
     row("schedule", esc.schedule_impact)
     row("evidence", ", ".join(esc.evidence_refs[:6]) + (" …" if len(esc.evidence_refs) > 6 else ""))
+    if esc.budget is not None:
+        row("budget", esc.budget.describe(), "yellow")
     for o in esc.options:
         mark = " (preferred)" if o.id == esc.preferred else ""
         row(f"option {o.id}{mark}", o.summary)
     if esc.answer is not None:
         row("answered", f"{esc.answer.option} by {esc.answer.by}: {esc.answer.note or ''}", "green")
+        if esc.answer.budget is not None:
+            raised = ", ".join(f"{k}={v:g}" for k, v in esc.answer.budget.limits().items())
+            row("budget raised", raised, "green")
     else:
         out.append(
-            f"\nanswer: runwright plan decide {run_id} --option A|B [--note '…']", style="dim"
+            f"\nanswer: runwright plan decide {run_id} --option A|B [--note '…']"
+            + (f" [--budget {esc.budget.limit}=NEW]" if esc.budget else ""),
+            style="dim",
         )
     return Panel(out, title="escalation", border_style="yellow", expand=False)
 
@@ -200,6 +209,8 @@ def plan_renderable(
         if panel is not None and view.record.status.value != "complete":
             parts.append(panel)
             parts += output_panels(outputs or [])
+    if detail:
+        parts += spend_renderables(view.spend)
     esc = view.open_escalation()
     if esc is not None:
         parts.append(escalation_panel(esc, view.run_id))

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from runwright.domain.budgets import PlanSpend
 from runwright.domain.plan_records import Defect, Severity
 
 NONE = "none"
@@ -130,6 +131,10 @@ class CompletionContract(_Record):
     stage_event: Literal["stage-complete", "stage-blocked", "stage-escalated"]
     test_gate_exception: str | None = Field(
         default=None, description="Why the test gate was skipped (acknowledged exceptions)."
+    )
+    spend: PlanSpend = Field(
+        default_factory=PlanSpend,
+        description="What the agent calls spent: totals against the budgets, per phase, per call.",
     )
     plan_id: str
     run_id: str

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from runwright.domain.budgets import Budget, BudgetBreach
 from runwright.domain.ids import Ulid
 
 #: Test output inside a defect, an error or a correction is marked, so that it is shown once.
@@ -187,6 +188,7 @@ class OptionEffect(StrEnum):
     RETRY = "retry"  # evaluate the gate again (after one more correction round, or a fix)
     ACCEPT = "accept"  # accept the open decision / exception and go on
     BLOCK = "block"  # stop the plan as blocked
+    RAISE_BUDGET = "raise_budget"  # raise the exceeded budget and go on where it stopped
 
 
 class EscalationOption(_Record):
@@ -211,6 +213,9 @@ class EscalationAnswer(_Record):
     note: str | None = None
     by: str = Field(min_length=1)
     at: datetime
+    budget: Budget | None = Field(
+        default=None, description="The raised limits, when the answer raises a budget."
+    )
 
 
 class Escalation(_Record):
@@ -232,6 +237,9 @@ class Escalation(_Record):
     status: EscalationStatus = EscalationStatus.OPEN
     raised_at: datetime
     answer: EscalationAnswer | None = None
+    budget: BudgetBreach | None = Field(
+        default=None, description="The budget that ran out: whose, which limit, the spend."
+    )
 
     @model_validator(mode="after")
     def _options(self) -> Escalation:

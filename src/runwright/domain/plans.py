@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from runwright.domain.budgets import Budget
 from runwright.domain.execmodel.probes import CheckSpec
 from runwright.domain.policy import PatchConstraints, weakened_fields
 from runwright.domain.policy_globs import all_within
@@ -187,6 +188,9 @@ class PlanPhase(_Spec):
     test_not_applicable: bool = False
     test_not_applicable_reason: str | None = None
     tasks: list[PlanTask] = Field(default_factory=list)
+    budget: Budget | None = Field(
+        default=None, description="Limits on this phase's agent work (every round and attempt)."
+    )
 
     @field_validator("verify_command", mode="before")
     @classmethod
@@ -261,6 +265,9 @@ class PlanSpec(_Spec):
     )
     scope: ResourceScope | None = None
     constraints: PatchConstraints | None = None
+    budget: Budget | None = Field(
+        default=None, description="Limits on the agent work of the whole plan."
+    )
     phases: list[PlanPhase] = Field(min_length=1)
 
     @field_validator("test_command", "parse_command", mode="before")

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from runwright.domain.router_specs import Complexity, Strategy
+from runwright.domain.spend import Pricing, UsageFormat
 
 
 class AppKind(StrEnum):
@@ -70,6 +71,14 @@ class RouterApp(BaseModel):
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
     prompt_template: str | None = Field(
         default=None, description="Prompt template id (defaults to the adapter's or 'default')."
+    )
+    usage: UsageFormat | None = Field(
+        default=None,
+        description="How the tool reports its usage on stdout (defaults to the adapter's, "
+        "else none: unknown).",
+    )
+    pricing: Pricing | None = Field(
+        default=None, description="Prices estimating the cost when the tool reports tokens only."
     )
 
     @field_validator("command", mode="before")

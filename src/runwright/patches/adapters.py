@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from runwright.domain.router import AppCapabilities, RouterApp
+from runwright.domain.spend import UsageFormat
 from runwright.errors import ConfigError
 from runwright.patches.config_files import load_model
 
@@ -32,6 +33,9 @@ class AgentAdapter(BaseModel):
     prompt_template: str = "default"
     capabilities: AppCapabilities = Field(default_factory=AppCapabilities)
     env: dict[str, str] = Field(default_factory=dict)
+    usage: UsageFormat = Field(
+        default=UsageFormat.NONE, description="How the CLI reports its usage on stdout."
+    )
 
 
 @lru_cache(maxsize=1)
@@ -71,6 +75,8 @@ def resolve_app(name: str, app: RouterApp, *, source: str) -> RouterApp:
             updates["capabilities"] = base.capabilities
         if base.env:
             updates["env"] = {**base.env, **app.env}
+        if app.usage is None:
+            updates["usage"] = base.usage
     resolved = app.model_copy(update=updates)
     if not resolved.command:
         raise ConfigError(

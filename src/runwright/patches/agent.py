@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runwright.domain.budgets import BudgetBreach, BudgetGuard
 from runwright.domain.patches_context import PatchContext, PatchRecord
 from runwright.domain.patches_prompts import PromptInstance
 from runwright.domain.policy import PatchConstraints, tighten
@@ -13,8 +14,25 @@ from runwright.domain.router import RouterApp, RouterConfig
 from runwright.domain.router_decision import RouteDecision
 from runwright.domain.router_specs import ExecutionRequest, PhaseSpec, TaskSpec
 from runwright.domain.runs import Run
+from runwright.errors import NonRetryableError
 
 AGENT_JOB = "runwright.patches.agent_tool"
+
+
+class BudgetExceeded(NonRetryableError):
+    """An agent call was refused or stopped: its budget ran out (the run fails with this)."""
+
+    code = "budget_exceeded"
+
+    def __init__(self, breach: BudgetBreach):
+        super().__init__(
+            breach.describe(),
+            hint="raise the budget or stop: the plan escalates it",
+            limit=breach.limit,
+            scope=breach.scope.value,
+            budget_phase=breach.phase_id,
+        )
+        self.breach = breach
 
 
 class AgentRunSpec(BaseModel):
@@ -42,6 +60,10 @@ class AgentRunSpec(BaseModel):
             "Files the tool may read (worktree-relative path → text), written into its worktree"
             " before it runs and taken out again before its edits are captured."
         ),
+    )
+    budget: BudgetGuard | None = Field(
+        default=None,
+        description="The budgets each tool call is held to (a plan delegation's), if any.",
     )
 
     def attempts(self) -> list[tuple[str, int]]:

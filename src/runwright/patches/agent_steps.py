@@ -16,8 +16,9 @@ from runwright.domain.patches_ledger import PatchState
 from runwright.engine.clock import Clock
 from runwright.engine.evidence import attach_evidence
 from runwright.errors import RunwrightError
-from runwright.patches.agent import AgentRunSpec
-from runwright.patches.commands import expand, run_command
+from runwright.patches.agent import AgentRunSpec, BudgetExceeded
+from runwright.patches.agent_budget import CallBudget, usage_fields
+from runwright.patches.commands import CommandResult, expand, run_command
 from runwright.patches.context_files import place_context_files, remove_context_files
 from runwright.patches.env import PatchEnv
 from runwright.patches.git import git
@@ -44,6 +45,7 @@ class AgentSteps:
         *,
         claim: int = 1,
     ):
+        self.db = db
         self.spec = spec
         self.run_id = run_id
         self.claim = claim
@@ -78,9 +80,26 @@ class AgentSteps:
 
     # ---- one tool attempt ---------------------------------------------------------------
     def attempt(self, tool: str, number: int, patch_id: str) -> dict[str, Any]:
-        """Run ``tool`` once in a fresh worktree; turn its edits into patch ``patch_id``."""
+        """Run ``tool`` once in a fresh worktree; turn its edits into patch ``patch_id``.
+
+        Under a budget the call is refused (BudgetExceeded) when nothing is left, its time is
+        capped by the wall time left, and it is stopped (BudgetExceeded, once its worktree is
+        gone) as soon as its reported usage passes what is left; its spend is recorded.
+        """
         spec = self.spec
         app = spec.apps[tool]
+        budget = CallBudget(
+            self.db,
+            spec.budget,
+            app,
+            agent_run_id=self.run_id,
+            tool=tool,
+            attempt=number,
+            clock=self.env.clock,
+        )
+        timeout = budget.before(
+            spec.decision.timeout_seconds or app.limits.timeout_seconds or DEFAULT_TOOL_TIMEOUT
+        )
         # A worker that died may have left its tool running: this claim gets its own worktree,
         # and worktrees of earlier claims of this run are removed.
         name = agent_worktree_name(self.run_id, f"{tool}-{number}-c{self.claim}")
@@ -92,9 +111,6 @@ class AgentSteps:
         prompt_file = self.scratch / "prompt.md"
         prompt_file.parent.mkdir(parents=True, exist_ok=True)
         prompt_file.write_text(spec.prompt.rendered, encoding="utf-8")
-        timeout = (
-            spec.decision.timeout_seconds or app.limits.timeout_seconds or DEFAULT_TOOL_TIMEOUT
-        )
         values = {
             "prompt_file": str(prompt_file),
             "prompt": spec.prompt.rendered,
@@ -108,6 +124,8 @@ class AgentSteps:
             "request_id": spec.request.request_id,
         }
         outcome: dict[str, Any] = {"tool": tool, "attempt": number, "ok": False}
+        result: CommandResult | None = None
+        breach = None
         try:
             argv = expand(app.command or [], values)
             result = run_command(
@@ -118,7 +136,10 @@ class AgentSteps:
                 name=f"{tool}-{number}",
                 stdin_path=prompt_file if app.stdin == "prompt" else None,
                 env=app.env,
+                monitor=budget.watching(),
             )
+            usage, breach = budget.after(result)
+            outcome.update(usage_fields(usage))
             outcome.update(
                 argv=argv,
                 exit_code=result.exit_code,
@@ -132,13 +153,15 @@ class AgentSteps:
                 )
             if not result.ok:
                 outcome["error"] = result.describe()
-            else:
+            elif breach is None:
                 remove_context_files(worktree, placed)
                 outcome.update(self._capture(worktree, patch_id, tool))
         except RunwrightError as exc:
             outcome["error"] = exc.message
         finally:
             self.env.worktrees.remove(name)
+        if breach is not None:
+            raise BudgetExceeded(breach)
         self.router.record_outcome(
             tool_id=tool,
             run_id=self.run_id,

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,11 +106,12 @@ class CommandResult:
     stdout_path: Path
     stderr_path: Path
     missing: bool = False
+    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
-        """Exited 0 within the timeout."""
-        return self.exit_code == 0 and not self.timed_out
+        """Exited 0 within the timeout, and no monitor stopped it."""
+        return self.exit_code == 0 and not self.timed_out and self.stopped is None
 
     def describe(self) -> str:
         """One line: what ran and how it ended."""
@@ -119,6 +120,8 @@ class CommandResult:
             return f"{name}: command not found"
         if self.timed_out:
             return f"{name} timed out after {self.seconds:.0f}s"
+        if self.stopped is not None:
+            return f"{name} stopped after {self.seconds:.1f}s ({self.stopped})"
         return f"{name} exited {self.exit_code}"
 
 
@@ -131,10 +134,14 @@ def run_command(
     name: str,
     stdin_path: Path | None = None,
     env: Mapping[str, str] | None = None,
+    monitor: Callable[[bytes], str | None] | None = None,
 ) -> CommandResult:
     """Run ``argv`` in ``cwd`` in its own process group; kill the group on timeout.
 
-    stdout and stderr go to ``output_dir/name.stdout`` and ``.stderr``.
+    stdout and stderr go to ``output_dir/name.stdout`` and ``.stderr``. A ``monitor`` sees
+    stdout as it arrives (every chunk, in order, and the rest once the command ended); when it
+    returns a reason, the whole process group is killed as on a timeout, and the result says
+    why it was ``stopped``.
     """
     output_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = output_dir / f"{name}.stdout", output_dir / f"{name}.stderr"
@@ -158,15 +165,59 @@ def run_command(
         except FileNotFoundError:
             err.write(f"command not found: {argv[0]}\n".encode())
             return CommandResult(list(argv), None, False, 0.0, out_path, err_path, missing=True)
-        try:
-            code: int | None = proc.wait(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            code, timed_out = None, True
+        stopped: str | None = None
+        if monitor is not None:
+            code, timed_out, stopped = _watch(proc, out_path, started + timeout, monitor)
+        else:
+            try:
+                code = proc.wait(timeout=timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                code, timed_out = None, True
     return CommandResult(
-        list(argv), code, timed_out, time.monotonic() - started, out_path, err_path
+        list(argv),
+        code,
+        timed_out,
+        time.monotonic() - started,
+        out_path,
+        err_path,
+        stopped=stopped,
     )
+
+
+#: How often a monitored command's new output is read.
+WATCH_SECONDS = 0.05
+
+
+def _watch(
+    proc: subprocess.Popen[bytes],
+    out_path: Path,
+    deadline: float,
+    monitor: Callable[[bytes], str | None],
+) -> tuple[int | None, bool, str | None]:
+    """Wait for ``proc``, handing its new stdout to ``monitor``: (exit code, timed out, why it
+    was stopped)."""
+    with out_path.open("rb") as reader:
+        while True:
+            try:
+                code: int | None = proc.wait(timeout=WATCH_SECONDS)
+            except subprocess.TimeoutExpired:
+                code = None
+            chunk = reader.read()
+            reason = monitor(chunk) if chunk else None
+            if code is not None or proc.poll() is not None:
+                # it ended by itself: the rest of its output is read, nothing is stopped
+                rest = reader.read()
+                if rest:
+                    monitor(rest)
+                return proc.returncode, False, None
+            if reason is not None:
+                _kill_group(proc)
+                return None, False, reason
+            if time.monotonic() >= deadline:
+                _kill_group(proc)
+                return None, True, None
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
+from runwright.domain.budgets import PlanSpend
 from runwright.domain.events import EventKind
 from runwright.domain.plan_completion import (
     NONE,
@@ -67,6 +68,7 @@ class RunFacts:
     escalations: list[str] = field(default_factory=list)
     test_gate_exception: str | None = None
     exceptions: set[str] = field(default_factory=set)
+    spend: PlanSpend = field(default_factory=PlanSpend)
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -187,6 +189,7 @@ def build_contract(
         "event_ledger": event_ledger or [f"run:{facts.run_id}"],
         "stage_event": f"stage-{status.value}",
         "test_gate_exception": facts.test_gate_exception,
+        "spend": facts.spend.model_dump(mode="json"),
         "plan_id": facts.plan.plan_id,
         "run_id": facts.run_id,
         "written_at": now,
@@ -234,11 +237,12 @@ def write_bundle(
         "acknowledgment": ack.model_dump(mode="json") if ack else None,
         "gates": [g.model_dump(mode="json") for g in gates],
         "escalations": [e.model_dump(mode="json") for e in escalations],
+        "spend": facts.spend.model_dump(mode="json"),
     }
     attach_evidence(
         json.dumps(bundle, indent=2, sort_keys=True).encode(),
         name="evidence-bundle.json",
-        label="acknowledgment, gates and escalations",
+        label="acknowledgment, gates, escalations and spend",
     )
     return display_path(path, facts.project_root)
 

@@ -11,9 +11,11 @@ project-relative path (a context file, taken out again before its edits are capt
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runwright.domain.budgets import BudgetGuard
 from runwright.domain.ids import new_id
 from runwright.domain.patches_context import PatchContext
 from runwright.domain.patches_prompts import PromptKind
@@ -62,6 +64,14 @@ class Delegation(BaseModel):
         default_factory=list,
         description="Runs of the phases before this one in its batch: its commits land after "
         "theirs (the plan's phase order).",
+    )
+    budget: BudgetGuard | None = Field(
+        default=None, description="The plan's and the phase's budgets its agent calls are held to."
+    )
+    carried: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Tasks this delegation committed before a budget stop interrupted it "
+        "(their records; they are not delegated again).",
     )
 
 
@@ -208,6 +218,7 @@ def prepare(
             auto_commit=False,
             verify=False,
             context_files=test_spec.files(),
+            budget=d.budget.model_copy(update={"task_id": d.task_id}) if d.budget else None,
         ),
         decision,
     )

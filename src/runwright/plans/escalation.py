@@ -1,12 +1,14 @@
 """Building escalation payloads: blocked gate, blocker class, evidence, schedule impact and
 options A/B with the preferred one — routed by class (plan and package defects to tech-lead,
-decisions to the decision owner, implementation defects back from the members)."""
+decisions to the decision owner, implementation defects back from the members). A budget that
+ran out is a decision too: raise it (A) or stop (B)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from runwright.domain.budgets import BudgetBreach
 from runwright.domain.ids import new_id
 from runwright.domain.plan_records import (
     ROUTED_TO,
@@ -137,4 +139,64 @@ def build(
         preferred=preferred,
         round=corrections,
         raised_at=now,
+    )
+
+
+def budget_options(breach: BudgetBreach) -> list[EscalationOption]:
+    """A: raise the budget that ran out (and go on where it stopped); B: stop."""
+    return [
+        EscalationOption(
+            id="A",
+            summary=f"raise {breach.whose()}'s budget and go on where it stopped (the "
+            f"interrupted delegation is done again): `runwright plan decide RUN --option A "
+            f"--budget {breach.limit}=NEW`",
+            effect=OptionEffect.RAISE_BUDGET,
+        ),
+        EscalationOption(
+            id="B",
+            summary="stop: end the plan as blocked, with what was done so far",
+            effect=OptionEffect.BLOCK,
+        ),
+    ]
+
+
+def build_budget(
+    *,
+    plan: PlanSpec,
+    run_id: str,
+    gate: str,
+    breach: BudgetBreach,
+    phases: Sequence[str],
+    evidence_refs: Sequence[str],
+    now: datetime,
+) -> Escalation:
+    """The escalation of a budget that ran out before, during or after an agent call."""
+    defect = Defect(
+        gate=gate,
+        code="budget_exceeded",
+        message=f"budget {breach.limit}: {breach.describe()}",
+        required_correction=f"raise {breach.whose()}'s {breach.limit} (option A) or stop "
+        "(option B)",
+        blocker_class=BlockerClass.DECISION_NEEDED,
+        phase_id=breach.phase_id,
+        evidence_refs=sorted(set(evidence_refs)),
+    )
+    waiting = ", ".join(phases) or "none"
+    return Escalation(
+        escalation_id=new_id(),
+        run_id=run_id,
+        plan_id=plan.plan_id,
+        blocked_gate=gate,
+        blocker_class=BlockerClass.DECISION_NEEDED,
+        routed_to=ROUTED_TO[BlockerClass.DECISION_NEEDED],
+        summary=defect.message,
+        defects=[defect],
+        evidence_refs=sorted({*evidence_refs, f"run:{run_id}"}),
+        schedule_impact=f"phases {waiting} wait for budget; the {gate} gate and everything "
+        "after it wait; nothing more is delegated until a human answers",
+        options=budget_options(breach),
+        preferred="B",
+        round=0,
+        raised_at=now,
+        budget=breach,
     )

@@ -20,6 +20,7 @@ from runwright.domain.states import StateReason
 from runwright.engine.stepper import Suspended
 from runwright.plans import completion
 from runwright.plans.flow_state import FlowState, PlanBlocked
+from runwright.plans.spend import spend_of
 
 
 class FlowEnding(FlowState):
@@ -106,6 +107,7 @@ class FlowEnding(FlowState):
             report_evidence=self.report_evidence,
             escalations=[e.escalation_id for e in self.escalations],
             test_gate_exception=self.test_gate_exception,
+            spend=spend_of(self.db, self.run_id, self.plan, self.budget_raises),
         )
         ledger = [
             f"{e.seq}:{e.kind.value}"

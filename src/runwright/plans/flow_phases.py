@@ -36,7 +36,7 @@ from runwright.engine.context import ChildFailed, ChildSpec
 from runwright.plans import gates
 from runwright.plans.commands import suite_argv
 from runwright.plans.delegation import Delegation
-from runwright.plans.flow_state import FlowState
+from runwright.plans.flow_budget import BudgetRounds
 from runwright.plans.phase_job import recorded_outcome
 from runwright.plans.spec import PHASE_JOB, PhaseRunSpec
 
@@ -47,8 +47,8 @@ GATE_CRITERIA = {
 }
 
 
-class PhaseRounds(FlowState):
-    """Running phases and correction rounds."""
+class PhaseRounds(BudgetRounds):
+    """Running phases and correction rounds (each batch within budget)."""
 
     # ---- phases -------------------------------------------------------------------------
     def run_phases(
@@ -94,17 +94,31 @@ class PhaseRounds(FlowState):
             if not start:
                 continue
             start.sort(key=[p.phase_id for p in self.plan.phases].index)  # the plan's order
-            ids = self._start_batch(tag, start, round_, corrections)
-            notes = {
-                pid: corrections[pid].model_dump(mode="json") for pid in start if pid in corrections
-            }
-            self.step(f"started:{tag}", self._started, start, ids, round_, notes)
-            with contextlib.suppress(ChildFailed):  # each child's outcome is read below
-                self.ctx.wait(*ids)
-            ended = self.step(f"ended:{tag}", self._ended, start, ids, round_)
-            for pid, run_id in zip(start, ids, strict=True):
-                self.outcomes.add(pid, ended[pid], run_id)
-                failed = failed or ended[pid].get("status") != "committed"
+
+            def launch(key: str, pids: list[str]) -> tuple[list[str], dict[str, Any]]:
+                return self._launch(key, pids, round_, corrections)
+
+            for pid, run_id, outcome in self.delegate_batch(stage, tag, start, launch):
+                self.outcomes.add(pid, outcome, run_id)
+            failed = failed or any(not self.outcomes.committed(pid) for pid in start)
+
+    def _launch(
+        self,
+        tag: str,
+        start: list[str],
+        round_: int,
+        corrections: dict[str, CorrectionRequest],
+    ) -> tuple[list[str], dict[str, Any]]:
+        """Start a batch's phase runs, wait for them, and read their outcomes."""
+        ids = self._start_batch(tag, start, round_, corrections)
+        notes = {
+            pid: corrections[pid].model_dump(mode="json") for pid in start if pid in corrections
+        }
+        self.step(f"started:{tag}", self._started, start, ids, round_, notes)
+        with contextlib.suppress(ChildFailed):  # each child's outcome is read below
+            self.ctx.wait(*ids)
+        ended: dict[str, Any] = self.step(f"ended:{tag}", self._ended, start, ids, round_)
+        return ids, ended
 
     def _start_batch(
         self,
@@ -162,6 +176,8 @@ class PhaseRounds(FlowState):
                 test_files=tests,
                 base_commit=base_commit,
                 commit_after=commit_after,
+                budget=self.budget_guard(pid, round_),
+                carried=self.carried_tasks(pid),
             ),
         )
         return spec.model_dump(mode="json")

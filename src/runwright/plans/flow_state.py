@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runwright.domain.budgets import Budget
 from runwright.domain.plan_completion import ValidationReport
 from runwright.domain.plan_records import Acknowledgment, Escalation
 from runwright.domain.plans import PlanSpec
@@ -52,6 +53,10 @@ class FlowState:
         self.load_problems: list[str] = []
         self.ack: Acknowledgment | None = None
         self.writes = 0
+        # budgets: raised by human answers (key: plan | phase:<id>), and the tasks a
+        # budget-stopped delegation had committed (phase id → their records)
+        self.budget_raises: dict[str, Budget] = {}
+        self.budget_carry: dict[str, list[dict[str, Any]]] = {}
 
     @property
     def run_id(self) -> str:

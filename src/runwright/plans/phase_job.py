@@ -295,8 +295,12 @@ def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
     spec = PhaseRunSpec.model_validate(spec_data)
     work = PhaseWork(_database(ctx.store), ctx.clock, spec, ctx.run_id)
     tasks: list[dict[str, Any]] = []
+    carried = {str(t.get("task_id")): t for t in spec.delegation.carried}
     for task in task_units(work.phase):
         tid = task.task_id if task else spec.delegation.phase_id
+        if tid in carried:  # committed before a budget stop interrupted this delegation
+            tasks.append(dict(carried[tid]))
+            continue
         d = spec.delegation.model_copy(update={"task_id": task.task_id if task else None})
         record: dict[str, Any] = {"task_id": tid, "status": "failed"}
         tasks.append(record)

@@ -1,4 +1,4 @@
-"""Tables of plans (plan runs, phase delegations, gate results, escalations).
+"""Tables of plans (plan runs, phase delegations, gate results, escalations, agent spend).
 
 Declared on the shared ``metadata``; their migrations form the ``plans`` Alembic branch, whose
 first revision has ``down_revision = "0001_core"`` and ``branch_labels = ("plans",)``.
@@ -6,7 +6,18 @@ first revision has ``down_revision = "0001_core"`` and ``branch_labels = ("plans
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
 
 from runwright.store.metadata import ID, metadata
 from runwright.store.types import UtcDateTime
@@ -81,4 +92,33 @@ plan_escalations = Table(
     Index(None, "run_id", "escalation_id"),
 )
 
-__all__ = ["metadata", "plan_escalations", "plan_gates", "plan_phases", "plan_runs"]
+#: One row per agent call made for a plan delegation: what it spent (NULL: not reported).
+plan_spend = Table(
+    "plan_spend",
+    metadata,
+    Column("agent_run_id", String(ID), primary_key=True),
+    Column("tool", String(100), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("run_id", String(ID), ForeignKey("plan_runs.run_id"), nullable=False),
+    Column("phase_id", String(64), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("task_id", String(64)),
+    Column("input_tokens", BigInteger),
+    Column("output_tokens", BigInteger),
+    Column("cost_usd", Float),
+    Column("cost_estimated", Boolean, nullable=False),
+    Column("wall_seconds", Float, nullable=False),
+    Column("session_id", String(200)),
+    Column("stopped_by", String(32)),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index(None, "run_id", "recorded_at"),
+)
+
+__all__ = [
+    "metadata",
+    "plan_escalations",
+    "plan_gates",
+    "plan_phases",
+    "plan_runs",
+    "plan_spend",
+]

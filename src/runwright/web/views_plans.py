@@ -19,7 +19,7 @@ from runwright.domain.plans import Gate
 from runwright.domain.runs import Run, RunKind
 from runwright.domain.states import TERMINAL_RUN_STATES
 from runwright.errors import NotFound
-from runwright.web import plan_flow
+from runwright.web import plan_flow, plan_spend
 from runwright.web.pages import Pages
 
 PAGE_SIZE = 50
@@ -28,6 +28,8 @@ EFFECTS = {
     OptionEffect.RETRY: "the gate is checked again after one more correction round (or your fix)",
     OptionEffect.ACCEPT: "the open decision or exception is accepted and the plan goes on",
     OptionEffect.BLOCK: "the plan stops and ends blocked",
+    OptionEffect.RAISE_BUDGET: "the budget is raised to the limits you give and the plan goes on "
+    "where it stopped",
 }
 
 
@@ -149,6 +151,8 @@ class PlanViews:
             section=SECTION,
             gate_results=sorted(view.gates, key=lambda g: (GATE_ORDER.get(g.gate, 9), g.round)),
             terminal=view.run.state in TERMINAL_RUN_STATES,
+            spend_scopes=plan_spend.scopes(view.spend),
+            spend_fmt=plan_spend,
         )
 
     def contract(self, request: Request) -> Response:
