@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from runwright.api.plans import check_raise
 from runwright.domain.budgets import (
     BreachMoment,
     Budget,
+    BudgetBreach,
     BudgetGuard,
     BudgetScope,
     Remaining,
@@ -21,7 +23,9 @@ from runwright.domain.budgets import (
     plan_spend,
 )
 from runwright.domain.spend import SpendRow, SpendTotals
+from runwright.errors import ValidationError as RunwrightValidationError
 from runwright.plans.contract import PlanInvalid, parse_plan
+from runwright.plans.escalation import build_budget
 
 NOW = datetime(2026, 12, 6, tzinfo=UTC)
 PLAN_RUN = "01M8XE00000000000000000000"
@@ -194,3 +198,40 @@ def test_plan_spend_sums_per_phase_and_keeps_unknown_apart() -> None:
     assert spend.phases["I1"].calls == 1
     assert spend.phases["T1"].wall_seconds == 2.0
     assert spend.phase_budgets["I1"].max_agent_calls == 2
+
+
+def test_an_answer_raises_only_what_ran_out_above_the_spend_and_only_on_option_a() -> None:
+    """Option A of a budget escalation needs the limit that ran out, above what was spent;
+    --budget on option B, or on another kind of escalation, is refused; B alone is fine."""
+    plan = parse_plan(minimal_plan(budget={"max_tokens": 1000}), source="plan.yaml")
+    breach = BudgetBreach(
+        scope=BudgetScope.PLAN,
+        limit="max_tokens",
+        limit_value=1000,
+        spent=1500,
+        moment=BreachMoment.DURING_CALL,
+    )
+    esc = build_budget(
+        plan=plan,
+        run_id=PLAN_RUN,
+        gate="test",
+        breach=breach,
+        phases=["T1"],
+        evidence_refs=[],
+        now=NOW,
+    )
+    assert [o.effect.value for o in esc.options] == ["raise_budget", "block"]
+    check_raise(esc, "A", Budget(max_tokens=2000))
+    check_raise(esc, "B", None)
+    for option, budget, words in [
+        ("A", None, "give --budget max_tokens=NEW"),
+        ("A", Budget(max_cost_usd=5), "give --budget max_tokens=NEW"),
+        ("A", Budget(max_tokens=1500), "is not above the 1500 already spent"),
+        ("B", Budget(max_tokens=5000), "only answers option A of a budget escalation"),
+    ]:
+        with pytest.raises(RunwrightValidationError, match="budget") as err:
+            check_raise(esc, option, budget)
+        assert words in err.value.message
+    other = esc.model_copy(update={"budget": None})
+    with pytest.raises(RunwrightValidationError, match="only answers option A"):
+        check_raise(other, "A", Budget(max_tokens=5000))

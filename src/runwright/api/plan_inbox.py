@@ -54,7 +54,12 @@ def escalations_section(client: Client, opts: InboxOptions) -> list[InboxItem]:
                 actions=[
                     InboxAction(
                         name=f"Answer {o.id}",
-                        command=f"runwright plan decide {esc.run_id} --option {o.id} --note '…'",
+                        command=f"runwright plan decide {esc.run_id} --option {o.id} --note '…'"
+                        + (
+                            f" --budget {esc.budget.limit}=NEW"
+                            if esc.budget is not None and o.id == "A"
+                            else ""
+                        ),
                     )
                     for o in esc.options
                 ],
