@@ -159,16 +159,22 @@ def test_it_didnt_happen_releases_the_events_for_a_fresh_run(
 
 
 def test_skip_gives_up_the_write_and_skips_its_event(
-    page: Any, wf_client: Client, story: WorkflowStory
+    page: Any, site: str, wf_client: Client, story: WorkflowStory
 ) -> None:
-    """Skip (confirmed) fails the mutation as skipped by a person and skips its event."""
+    """Skip (confirmed) settles the mutation as skipped by a person (its own status, not
+    failed: the write may have happened) and skips its event; the input's page shows the
+    write as skipped."""
     page.on("dialog", lambda d: d.accept())
     _item(page, story.doubt_mutation).locator("button.danger:has-text('Skip')").click()
-    assert "skip" in page.locator("[data-testid=notice]").inner_text()
+    assert "skip → skipped" in page.locator("[data-testid=notice]").inner_text()
     m = wf_client.workflows.mutation(story.doubt_mutation)
-    assert (m.status, m.resolved_by) == (MutationStatus.FAILED, ResolvedBy.USER_SKIP)
-    assert wf_client.workflows.event(story.doubt_event).status is EventStatus.SKIPPED
+    assert (m.status, m.resolved_by) == (MutationStatus.SKIPPED, ResolvedBy.USER_SKIP)
+    event = wf_client.workflows.event(story.doubt_event)
+    assert event.status is EventStatus.SKIPPED
     assert _human_actions(wf_client, story.doubt_run) == ["mutation:skip"]
+    page.goto(f"{site}/inputs/{event.caused_by[0]}")
+    story_text = page.locator("[data-testid=what-happened]").inner_text()
+    assert "→ write ext.write skipped" in " ".join(story_text.split())
 
 
 def test_a_stale_input_is_skipped_from_the_inbox(

@@ -111,7 +111,10 @@ def test_mutation_resolve_needs_an_action_and_only_once(home: Path) -> None:
     assert bare.returncode == 1
     assert "--try-again" in bare.stderr
     done = js(home, "mutation", "resolve", mid, "--skip")
-    assert (done["status"], done["resolved_by"]) == ("failed", "user_skip")
+    assert (done["status"], done["resolved_by"]) == ("skipped", "user_skip")
+    assert "— skipped" in rw(home, "mutation", "show", mid).stdout
+    listed = js(home, "mutation", "list", "--status", "skipped")
+    assert [m["mutation_id"] for m in listed] == [mid]
     again = rw(home, "mutation", "resolve", mid, "--skip", check=False)
     assert again.returncode == 1
     assert "not indeterminate" in again.stderr

@@ -67,8 +67,9 @@ def test_uncertain_outcome_reconciled_as_failed_releases_for_a_fresh_run(h: Harn
 
 
 def test_reconcile_retries_with_backoff_then_goes_indeterminate(h: Harness) -> None:
-    """#22: reconcile keeps answering retry (or raising): background attempts 10 s, 20 s,
-    40 s, 80 s, 160 s apart; after the 5th the mutation is indeterminate and in the inbox."""
+    """#22: reconcile keeps answering retry (or raising): once at once, then background
+    attempts 10 s, 20 s, 40 s, 80 s, 160 s apart; reconcile_attempts counts every attempt,
+    and after the 6th the mutation is indeterminate and in the inbox."""
     wc.KNOBS["call"].append(UncertainError("timeout"))
     wc.KNOBS["reconcile"].extend(
         ["retry", RuntimeError("lookup broke"), "retry", "retry", "retry", "retry"]
@@ -77,11 +78,11 @@ def test_reconcile_retries_with_backoff_then_goes_indeterminate(h: Harness) -> N
     h.run()
     run_id = _paused(h)
     (m,) = h.mutations()
-    assert (m.status, m.reconcile_attempts) == (MutationStatus.NEEDS_RECONCILE, 0)
+    assert (m.status, m.reconcile_attempts) == (MutationStatus.NEEDS_RECONCILE, 1)
     core = h.client.get(run_id)
     assert (core.state, core.state_reason) == (RunState.WAITING, StateReason.PAUSED_RECONCILIATION)
     assert h.wf.get("cases").error
-    for n, delay in enumerate((10, 20, 40, 80, 160), start=1):
+    for n, delay in enumerate((10, 20, 40, 80, 160), start=2):
         h.advance(delay - 1)
         h.run()
         assert h.wf.mutation(m.mutation_id).reconcile_attempts == n - 1
@@ -89,7 +90,7 @@ def test_reconcile_retries_with_backoff_then_goes_indeterminate(h: Harness) -> N
         h.run()
         assert h.wf.mutation(m.mutation_id).reconcile_attempts == n
     assert h.wf.mutation(m.mutation_id).status is MutationStatus.INDETERMINATE
-    assert len(wc.SEEN["reconciles"]) == 6
+    assert len(wc.SEEN["reconciles"]) == h.wf.mutation(m.mutation_id).reconcile_attempts == 6
     items = [i for i in Inbox(h.client).items() if i.section == "mutations"]
     assert [i.item_id for i in items] == [m.mutation_id]
     assert items[0].params["params"] == {"item": "a"}
@@ -170,6 +171,39 @@ def test_skip_runs_next_with_skipped_and_never_delivers_again(h: Harness) -> Non
     assert wc.SEEN["sent"] == []
 
 
+def test_a_skipped_write_is_recorded_as_skipped_not_failed(h: Harness) -> None:
+    """Skip settles a write in doubt as ``skipped`` (it may have happened), never ``failed``
+    (which says it did not): listed under its own status, and still skipped after the run
+    commits with next(skipped)."""
+    mid = _indeterminate(h)
+    m = h.wf.resolve(mid, "skip", by="bob")
+    assert (m.status, m.resolved_by) == (MutationStatus.SKIPPED, ResolvedBy.USER_SKIP)
+    h.run()
+    assert h.wf.mutation(mid).status is MutationStatus.SKIPPED
+    assert [x.mutation_id for x in h.wf.mutations("cases", statuses=("skipped",))] == [mid]
+    assert h.wf.mutations("cases", statuses=("failed",)) == []
+    assert dict(wc.SEEN["results"])["item:a"].status is ResultStatus.SKIPPED
+
+
+def test_every_reconcile_attempt_is_counted_the_inline_one_too(h: Harness) -> None:
+    """reconcile_attempts counts every attempt: a write in doubt settled by the inline
+    attempt has 1; one settled by the first background attempt has 2."""
+    wc.KNOBS["call"].append(("apply_then", UncertainError("read timeout")))
+    h.publish("a")
+    h.run()
+    (m,) = h.mutations()
+    assert (m.status, m.reconcile_attempts) == (MutationStatus.APPLIED, 1)
+    wc.KNOBS["call"].append(("apply_then", UncertainError("read timeout")))
+    wc.KNOBS["reconcile"].append("retry")
+    h.publish("b")
+    h.run()
+    h.advance(10)
+    h.run()
+    second = h.mutations()[-1]
+    assert (second.status, second.reconcile_attempts) == (MutationStatus.APPLIED, 2)
+    assert len(wc.SEEN["reconciles"]) == 3
+
+
 def test_resolving_a_mutation_that_is_not_indeterminate_is_rejected(h: Harness) -> None:
     """#28: only an indeterminate mutation can be resolved."""
     h.publish("a")
@@ -181,7 +215,8 @@ def test_resolving_a_mutation_that_is_not_indeterminate_is_rejected(h: Harness) 
 
 def test_try_again_resets_attempts_and_reconciles_again(h: Harness) -> None:
     """#29: try again → reconcile_attempts = 0, needs_reconcile, and the run reconciles now
-    (documented but missing from the reference's UI; we implement it)."""
+    (attempt 1), then 10 s later (documented but missing from the reference's UI; we
+    implement it)."""
     wc.KNOBS["call"].append(UncertainError("timeout"))
     wc.KNOBS["reconcile"].extend(["retry"] * 6)
     h.publish("a")
@@ -190,13 +225,13 @@ def test_try_again_resets_attempts_and_reconciles_again(h: Harness) -> None:
         h.advance(delay)
         h.run()
     (m,) = h.mutations()
-    assert (m.status, m.reconcile_attempts) == (MutationStatus.INDETERMINATE, 5)
+    assert (m.status, m.reconcile_attempts) == (MutationStatus.INDETERMINATE, 6)
     wc.KNOBS["reconcile"].append("retry")
     again = h.wf.resolve(m.mutation_id, "try-again")
     assert (again.status, again.reconcile_attempts) == (MutationStatus.NEEDS_RECONCILE, 0)
     h.run()
     assert h.wf.mutation(m.mutation_id).reconcile_attempts == 1
-    h.advance(20)
+    h.advance(10)
     h.run()  # the lookup now finds nothing: the write did not happen
     assert h.wf.mutation(m.mutation_id).status is MutationStatus.FAILED
 

@@ -126,8 +126,8 @@ def test_only_applied_or_skipped_runs_keep_their_events() -> None:
 
 
 def test_applied_and_failed_mutations_are_final() -> None:
-    """Changing an applied or failed mutation again raises."""
-    for final in (MutationStatus.APPLIED, MutationStatus.FAILED):
+    """Changing an applied, failed or skipped mutation again raises."""
+    for final in (MutationStatus.APPLIED, MutationStatus.FAILED, MutationStatus.SKIPPED):
         with pytest.raises(InvalidTransition, match="final"):
             check_mutation(final, MutationStatus.NEEDS_RECONCILE)
     assert check_mutation(MutationStatus.IN_FLIGHT, MutationStatus.INDETERMINATE)
@@ -142,6 +142,16 @@ def test_human_actions_on_an_indeterminate_mutation() -> None:
     assert (no.status, no.resolved_by) == (MutationStatus.FAILED, ResolvedBy.USER_ASSERT_FAILED)
     skip = resolve_action(st, "skip", can_reconcile=False)
     assert (skip.resolved_by, skip.outcome) == (ResolvedBy.USER_SKIP, MutationOutcome.SKIPPED)
+
+
+def test_a_skipped_write_has_its_own_status_not_failed() -> None:
+    """Skip settles a write in doubt as ``skipped`` (it may have happened), never as
+    ``failed``, which says the write did not happen."""
+    skip = resolve_action(MutationStatus.INDETERMINATE, "skip", can_reconcile=True)
+    assert skip.status is MutationStatus.SKIPPED
+    assert check_mutation(MutationStatus.INDETERMINATE, MutationStatus.SKIPPED)
+    with pytest.raises(InvalidTransition):
+        check_mutation(MutationStatus.NEEDS_RECONCILE, MutationStatus.SKIPPED)
 
 
 def test_resolving_anything_but_indeterminate_is_rejected() -> None:

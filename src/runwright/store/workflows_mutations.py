@@ -4,6 +4,11 @@
 external call is made; ``mutation_applied`` commits the result (phase ``mutated``) before
 ``next`` runs, so an applied write is never made again; an unknown outcome pauses the run for
 reconciliation; a certain failure releases the events and ends the run.
+
+A write that was once in doubt and then settled as not made (by reconcile, or by a person
+saying it did not happen) hands its idempotency key on: the next call of the same tool method
+by the same handler for the same events sends that key again, even if its parameters changed
+(a corrected payload), so a system that honours keys applies at most one of them.
 """
 
 from __future__ import annotations
@@ -17,7 +22,13 @@ from sqlalchemy import Connection, bindparam, select
 from runwright.domain.events import EventKind
 from runwright.domain.ids import new_id
 from runwright.domain.workflows.models import Mutation
-from runwright.domain.workflows.mutations import MutationStatus, ResolvedBy, check_mutation
+from runwright.domain.workflows.mutations import (
+    KEY_KEPT_AFTER,
+    MutationStatus,
+    ResolvedBy,
+    check_mutation,
+    event_set,
+)
 from runwright.domain.workflows.phases import (
     MutationOutcome,
     Phase,
@@ -29,8 +40,8 @@ from runwright.errors import Conflict
 from runwright.store.base import Lease
 from runwright.store.chain import NewEvent
 from runwright.store.database import Database
-from runwright.store.tables_workflows import wf_mutations, wf_workflows
-from runwright.store.types import dumps
+from runwright.store.tables_workflows import wf_handler_runs, wf_mutations, wf_workflows
+from runwright.store.types import dumps, loads
 from runwright.store.workflows_common import (
     RECONCILING,
     clear_reconciling,
@@ -52,6 +63,53 @@ _LOCK_MUTATION = (
     .where(wf_mutations.c.mutation_id == bindparam("mutation_id"))
     .with_for_update()
 )
+
+
+#: How many earlier settled-as-not-made writes of a handler are searched for a key to keep.
+KEPT_KEY_SEARCH = 100
+_EARLIER_IN_DOUBT = (
+    select(
+        wf_mutations.c.mutation_id,
+        wf_mutations.c.idempotency_key,
+        wf_handler_runs.c.reservations,
+    )
+    .select_from(
+        wf_mutations.join(
+            wf_handler_runs, wf_handler_runs.c.run_id == wf_mutations.c.handler_run_id
+        )
+    )
+    .where(
+        wf_mutations.c.workflow == bindparam("workflow"),
+        wf_mutations.c.handler == bindparam("handler"),
+        wf_mutations.c.tool_namespace == bindparam("namespace"),
+        wf_mutations.c.tool_method == bindparam("method"),
+        wf_mutations.c.status == MutationStatus.FAILED.value,
+        wf_mutations.c.resolved_by.in_(sorted(r.value for r in KEY_KEPT_AFTER)),
+    )
+    .order_by(wf_mutations.c.mutation_id.desc())
+    .limit(KEPT_KEY_SEARCH)
+)
+
+
+def _events_of(reservations: Any) -> frozenset[str]:
+    return event_set((r.get("topic", ""), r.get("ids", [])) for r in loads(reservations) or [])
+
+
+def kept_key_in(conn: Connection, h: Any, namespace: str, method: str) -> tuple[str, str] | None:
+    """(mutation id, key) of the newest earlier write by this handler run's handler, of this
+    tool method, for exactly the events it reserved, that was in doubt and then settled as
+    not made; None when there is none."""
+    mine = _events_of(h.reservations)
+    if not mine:
+        return None
+    rows = conn.execute(
+        _EARLIER_IN_DOUBT,
+        {"workflow": h.workflow, "handler": h.handler, "namespace": namespace, "method": method},
+    )
+    for row in rows:
+        if _events_of(row.reservations) == mine:
+            return str(row.mutation_id), str(row.idempotency_key)
+    return None
 
 
 class RunAborted(Conflict):
@@ -83,7 +141,7 @@ class MutationOps:
         Raises RunAborted if the run was cancelled or an event it reserved was skipped.
         """
 
-        def tx(conn: Connection) -> tuple[str, str, str]:
+        def tx(conn: Connection) -> tuple[str, str, str, str]:
             f, h = fence_run(conn, lease)
             require_status(h)
             reserved = reserved_count(h)
@@ -96,6 +154,8 @@ class MutationOps:
                 h.handler_type, h.phase, Phase.MUTATING, reservations=reserved, run_id=run_id
             )
             mutation_id = new_id()
+            kept = kept_key_in(conn, h, m.tool_namespace, m.tool_method)
+            key = kept[1] if kept else m.idempotency_key
             conn.execute(
                 _INSERT_MUTATION,
                 {
@@ -106,7 +166,7 @@ class MutationOps:
                     "tool_namespace": m.tool_namespace,
                     "tool_method": m.tool_method,
                     "params": dumps(m.params, what="mutation parameters"),
-                    "idempotency_key": m.idempotency_key,
+                    "idempotency_key": key,
                     "status": MutationStatus.IN_FLIGHT.value,
                     "result": None,
                     "error": "",
@@ -119,24 +179,24 @@ class MutationOps:
                 },
             )
             h_update(conn, run_id, now, phase=Phase.MUTATING.value)
+            started: dict[str, Any] = {
+                "mutation_id": mutation_id,
+                "tool": f"{m.tool_namespace}.{m.tool_method}",
+                "idempotency_key": key,
+            }
+            if kept:
+                started["key_kept_from"] = kept[0]
             f.append(
                 conn,
                 [
                     phase_event(h.phase, Phase.MUTATING.value),
-                    NewEvent(
-                        EventKind.MUTATION_STARTED,
-                        {
-                            "mutation_id": mutation_id,
-                            "tool": f"{m.tool_namespace}.{m.tool_method}",
-                            "idempotency_key": m.idempotency_key,
-                        },
-                    ),
+                    NewEvent(EventKind.MUTATION_STARTED, started),
                 ],
                 now,
             )
-            return mutation_id, h.workflow, h.handler
+            return mutation_id, h.workflow, h.handler, key
 
-        mutation_id, workflow, handler = self.db.run(tx)
+        mutation_id, workflow, handler, key = self.db.run(tx)
         return Mutation.model_construct(
             mutation_id=mutation_id,
             handler_run_id=run_id,
@@ -145,7 +205,7 @@ class MutationOps:
             tool_namespace=m.tool_namespace,
             tool_method=m.tool_method,
             params=m.params,
-            idempotency_key=m.idempotency_key,
+            idempotency_key=key,
             status=MutationStatus.IN_FLIGHT,
             result=None,
             error="",
@@ -175,9 +235,11 @@ class MutationOps:
         now: datetime,
         *,
         reconciled: bool = False,
+        attempts: int | None = None,
         extra: list[NewEvent] | None = None,
     ) -> None:
-        """The mutation took effect: ledger ``applied``, run mutating → mutated (success)."""
+        """The mutation took effect: ledger ``applied``, run mutating → mutated (success).
+        ``attempts``: the reconcile attempts made, when reconcile found it."""
 
         def tx(conn: Connection) -> None:
             wf = lock_workflow(conn, workflow_of(conn, run_id)) if reconciled else None
@@ -198,6 +260,7 @@ class MutationOps:
                 resolved_by=ResolvedBy.RECONCILIATION.value if reconciled else None,
                 resolved_at=now if reconciled else None,
                 updated_at=now,
+                reconcile_attempts=m.reconcile_attempts if attempts is None else attempts,
             )
             h_update(
                 conn,
@@ -312,9 +375,11 @@ class MutationOps:
         now: datetime,
         *,
         reconciled: bool = False,
+        attempts: int | None = None,
         extra: list[NewEvent] | None = None,
     ) -> Ended:
-        """The write certainly did not happen: ledger ``failed``, events released, run ended."""
+        """The write certainly did not happen: ledger ``failed``, events released, run ended.
+        ``attempts``: the reconcile attempts made, when reconcile found it."""
 
         def tx(conn: Connection) -> Ended:
             wf = lock_workflow(conn, workflow_of(conn, run_id))
@@ -333,6 +398,7 @@ class MutationOps:
                     resolved_by=ResolvedBy.RECONCILIATION.value if reconciled else None,
                     resolved_at=now if reconciled else None,
                     updated_at=now,
+                    reconcile_attempts=m.reconcile_attempts if attempts is None else attempts,
                 )
             )
             clear_reconciling(conn, wf, run_id, now)

@@ -71,7 +71,11 @@ def idempotency_key(
     method: str,
     params: dict[str, Any],
 ) -> str:
-    """A key that is the same for every retry of the same logical write, and only for it."""
+    """A key that is the same for every retry of the same logical write, and only for it.
+
+    The ledger may send an earlier key instead: a write of the same events that was in doubt
+    and then settled as not made hands its key on to the next call of the same tool method,
+    whatever its parameters (see ``store.workflows_mutations``)."""
     body = canonical_json(
         {
             "workflow": workflow,

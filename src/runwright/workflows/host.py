@@ -234,7 +234,8 @@ class Host:
             raise EngineFault(exc) from exc
         call_kwargs = dict(kwargs)
         if takes_idempotency_key(fn):
-            call_kwargs["idempotency_key"] = key
+            # the ledger's key: an earlier write of these events in doubt may have handed it on
+            call_kwargs["idempotency_key"] = mutation.idempotency_key
         try:
             result = fn(tool, *args, **call_kwargs)
         except Exception as exc:

@@ -1,10 +1,12 @@
 """Reconciliation: finding out whether an uncertain mutation happened, never guessing.
 
 After an ambiguous error (a timeout, a reset connection, an auth or internal error from the
-call) or a crash with the call in flight, the tool's ``reconcile`` is asked at once (inline),
-then in the background 10 s, 20 s, 40 s… later (capped at 10 minutes) while the run waits
-``paused:reconciliation``; after 5 background attempts the mutation is ``indeterminate`` and
-waits for a person. A tool without ``reconcile`` goes to ``indeterminate`` at once.
+call) or a crash with the call in flight, the tool's ``reconcile`` is asked at once (inline,
+attempt 1), then in the background 10 s, 20 s, 40 s, 80 s and 160 s after the attempt before
+(capped at 10 minutes) while the run waits ``paused:reconciliation``; when the 6th attempt
+cannot tell either, the mutation is ``indeterminate`` and waits for a person. The ledger's
+``reconcile_attempts`` counts every attempt, inline and background. A tool without
+``reconcile`` goes to ``indeterminate`` at once (no attempt).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from runwright.domain.workflows.models import Mutation
 from runwright.domain.workflows.mutations import (
     RECONCILE_MAX_ATTEMPTS,
     MutationStatus,
-    ResolvedBy,
     reconcile_delay,
 )
 from runwright.domain.workflows.phases import Phase, RunStatus
@@ -77,7 +78,7 @@ class Reconciler:
             return self.reconcile(m, inline=False, error=m.error, error_type=m.error_type)
         if m.status is MutationStatus.INDETERMINATE:
             h.park(None, m.mutation_id)
-        if m.status is MutationStatus.FAILED and m.resolved_by is ResolvedBy.USER_SKIP:
+        if m.status is MutationStatus.SKIPPED:
             h.ws.resume_after_decision(h.lease, h.run_id, h.now())
             h.reload()
             return h.emit(h.stored_prepared(), MutationResult.skipped(), reserved=True)
@@ -129,7 +130,7 @@ class Reconciler:
             )
             h.park(None, m.mutation_id)
         verdict = self.ask(tool, m)
-        attempt = 0 if inline else m.reconcile_attempts + 1
+        attempt = m.reconcile_attempts + 1
         event = NewEvent(
             EventKind.RECONCILE_ATTEMPTED,
             {
@@ -144,7 +145,14 @@ class Reconciler:
         if verdict.status is Verdict.APPLIED:
             result = jsonable(verdict.result)
             h.ws.mutation_applied(
-                h.lease, h.run_id, m.mutation_id, result, now, reconciled=True, extra=[event]
+                h.lease,
+                h.run_id,
+                m.mutation_id,
+                result,
+                now,
+                reconciled=True,
+                attempts=attempt,
+                extra=[event],
             )
             h.reload()
             return h.emit(h.stored_prepared(), MutationResult.applied(result), reserved=True)
@@ -157,10 +165,11 @@ class Reconciler:
                 Ending(RunStatus.RELEASED, Phase.MUTATED, error=why, error_type="NotApplied"),
                 now,
                 reconciled=True,
+                attempts=attempt,
                 extra=[event],
             )
             h.finish_failed(RunStatus.RELEASED, ended.reason, why)
-        if not inline and attempt >= RECONCILE_MAX_ATTEMPTS:
+        if attempt >= RECONCILE_MAX_ATTEMPTS:
             h.ws.mutation_uncertain(
                 h.lease,
                 h.run_id,
@@ -174,7 +183,7 @@ class Reconciler:
                 extra=[event],
             )
             h.park(None, m.mutation_id)
-        wake = now + timedelta(seconds=reconcile_delay(attempt + 1))
+        wake = now + timedelta(seconds=reconcile_delay(attempt))
         h.ws.mutation_uncertain(
             h.lease,
             h.run_id,

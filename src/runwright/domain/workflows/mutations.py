@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from runwright.domain.workflows.phases import MutationOutcome
 from runwright.errors import Conflict, InvalidTransition, ValidationError
 
-RECONCILE_MAX_ATTEMPTS = 5
+#: Reconcile attempts before a write in doubt goes to a person: the first at once (inline, or
+#: when a person asks to try again), then one 10 s, 20 s, 40 s, 80 s and 160 s after the one
+#: before. ``reconcile_attempts`` on the ledger row counts every one of them.
+RECONCILE_MAX_ATTEMPTS = 6
 RECONCILE_BASE_SECONDS = 10.0
 RECONCILE_CAP_SECONDS = 600.0
 
 
 class MutationStatus(StrEnum):
-    """Where a ledger row is. ``applied`` and ``failed`` are terminal."""
+    """Where a ledger row is. ``applied``, ``failed`` and ``skipped`` are terminal."""
 
     IN_FLIGHT = "in_flight"
     APPLIED = "applied"
     FAILED = "failed"
+    SKIPPED = "skipped"
     NEEDS_RECONCILE = "needs_reconcile"
     INDETERMINATE = "indeterminate"
 
@@ -41,10 +46,11 @@ MUTATION_TRANSITIONS: dict[MutationStatus, frozenset[MutationStatus]] = {
         }
     ),
     MutationStatus.INDETERMINATE: frozenset(
-        {MutationStatus.FAILED, MutationStatus.NEEDS_RECONCILE}
+        {MutationStatus.FAILED, MutationStatus.SKIPPED, MutationStatus.NEEDS_RECONCILE}
     ),
     MutationStatus.APPLIED: frozenset(),
     MutationStatus.FAILED: frozenset(),
+    MutationStatus.SKIPPED: frozenset(),
 }
 
 UNRESOLVED = frozenset(
@@ -61,7 +67,7 @@ def check_mutation(
         final = "" if MUTATION_TRANSITIONS[cur] else f" ({cur} is final)"
         raise InvalidTransition(
             f"mutation cannot move from {cur} to {nxt}{final}",
-            hint="an applied or failed mutation is never changed again",
+            hint="an applied, failed or skipped mutation is never changed again",
             mutation_id=mutation_id or None,
             current=str(cur),
             target=str(nxt),
@@ -105,8 +111,9 @@ def resolve_action(
     """Decide a human action on a mutation; only an ``indeterminate`` one can be resolved.
 
     *Try again* resets the reconcile attempts (offered only when the tool can reconcile);
-    *it didn't happen* fails the mutation so a fresh run re-prepares; *skip* fails it as
-    skipped so the run's ``next`` sees ``skipped`` and its events are never delivered again.
+    *it didn't happen* fails the mutation so a fresh run re-prepares; *skip* marks it
+    ``skipped`` (whether or not the write happened, nobody acts on it again): the run's ``next``
+    sees ``skipped`` and its events are never delivered again.
     """
     try:
         act = HumanAction(action)
@@ -133,16 +140,28 @@ def resolve_action(
             )
         check_mutation(cur, MutationStatus.NEEDS_RECONCILE, mutation_id=mutation_id)
         return Resolution(MutationStatus.NEEDS_RECONCILE, None, None)
-    check_mutation(cur, MutationStatus.FAILED, mutation_id=mutation_id)
     if act is HumanAction.DID_NOT_HAPPEN:
+        check_mutation(cur, MutationStatus.FAILED, mutation_id=mutation_id)
         return Resolution(
             MutationStatus.FAILED, ResolvedBy.USER_ASSERT_FAILED, MutationOutcome.FAILURE
         )
-    return Resolution(MutationStatus.FAILED, ResolvedBy.USER_SKIP, MutationOutcome.SKIPPED)
+    check_mutation(cur, MutationStatus.SKIPPED, mutation_id=mutation_id)
+    return Resolution(MutationStatus.SKIPPED, ResolvedBy.USER_SKIP, MutationOutcome.SKIPPED)
 
 
 def reconcile_delay(attempt: int) -> float:
-    """Seconds before background reconcile attempt ``attempt`` (1-based): 10 s·2ⁿ⁻¹, ≤ 10 min."""
+    """Seconds between reconcile attempt ``attempt`` (1-based) and the next: 10 s·2ⁿ⁻¹, capped
+    at 10 minutes."""
     if attempt < 1:
         raise ValueError("attempts start at 1")
     return float(min(RECONCILE_BASE_SECONDS * 2.0 ** (attempt - 1), RECONCILE_CAP_SECONDS))
+
+
+#: How a failed write's outcome was settled when it was once in doubt: a fresh run that makes
+#: the same call for the same events keeps its idempotency key (the system may have seen it).
+KEY_KEPT_AFTER = frozenset({ResolvedBy.USER_ASSERT_FAILED, ResolvedBy.RECONCILIATION})
+
+
+def event_set(reservations: Iterable[tuple[str, Iterable[str]]]) -> frozenset[str]:
+    """The events of a run's reservations, ``topic/message_id`` each (order does not matter)."""
+    return frozenset(f"{topic}/{mid}" for topic, ids in reservations for mid in ids)
