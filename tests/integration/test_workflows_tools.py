@@ -176,3 +176,54 @@ def test_file_paths_must_stay_inside_the_root(tmp_path: Path) -> None:
     for bad in ("../x", "/etc/passwd", "escape/x"):
         with pytest.raises(LogicError):
             files.write_text(bad, "x")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pets_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A target database with ``pets`` (key ``name``): legs NOT NULL and CHECK >= 0, an owner
+    that must exist in ``owners`` (foreign key), and a unique tag."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'pets.db'}"
+    else:
+        url = str(request.getfixturevalue("pg_url")).replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE owners (id INTEGER PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO owners (id) VALUES (1)"))
+        conn.execute(
+            text(
+                "CREATE TABLE pets (name VARCHAR(50) PRIMARY KEY,"
+                " legs INTEGER NOT NULL CONSTRAINT legs_not_negative CHECK (legs >= 0),"
+                " owner INTEGER REFERENCES owners (id), tag VARCHAR(20) UNIQUE)"
+            )
+        )
+    engine.dispose()
+    return url
+
+
+def test_sql_insert_names_the_constraint_a_row_breaks(pets_url: str) -> None:
+    """A row refused by a CHECK, NOT NULL, foreign-key or other unique constraint is a logic
+    error naming that kind of constraint, never "exists with other values" (which stays the
+    answer for other values under an existing key); nothing is written."""
+    db = SqlTool("db", pets_url, table="pets", key="name")
+    request_close(db)
+    db.insert({"name": "rex", "legs": 4, "owner": 1, "tag": "t-1"})
+    cases = [
+        ({"name": "a", "legs": -1}, "a CHECK constraint"),
+        ({"name": "b", "legs": None}, "a NOT NULL constraint"),
+        ({"name": "c", "legs": 4, "owner": 99}, "a foreign-key constraint"),
+        ({"name": "d", "legs": 4, "tag": "t-1"}, "a unique constraint"),
+    ]
+    for row, kind in cases:
+        with pytest.raises(LogicError) as caught:
+            db.insert(row)
+        message = str(caught.value)
+        assert f"the row with name={row['name']!r} breaks {kind}" in message
+        assert "exists with other values" not in message
+    with pytest.raises(LogicError, match="name='rex' exists with other values"):
+        db.insert({"name": "rex", "legs": 3})
+    with pytest.raises(LogicError, match="the update of name='rex' breaks a CHECK constraint"):
+        db.update("rex", {"legs": -2})
+    assert [r["name"] for r in db.select()] == ["rex"]

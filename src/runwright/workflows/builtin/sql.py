@@ -3,15 +3,19 @@
 A row is written in its own transaction. An error before COMMIT rolled the write back, so it is
 transient (or logic for a bad statement); an error during COMMIT leaves the outcome unknown.
 ``insert`` of a key that already holds the same values counts as applied (a retry after a lost
-answer); other values under that key are a logic error. Reconcile looks the key up.
+answer); other values under that key are a logic error. A row the table refuses for another
+reason (a CHECK, NOT NULL, foreign-key or other unique constraint) is a logic error naming the
+kind of constraint and the database's own words. On SQLite foreign keys are enforced. Reconcile
+looks the key up.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import MetaData, Table, create_engine, select
+from sqlalchemy import MetaData, Table, create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import (
     DataError,
@@ -35,6 +39,49 @@ def _same(row: dict[str, Any], found: dict[str, Any]) -> bool:
     return all(found.get(k) == v for k, v in row.items())
 
 
+#: Constraint kinds by PostgreSQL SQLSTATE and by SQLite extended result code name.
+_PG_KINDS = {"23505": "unique", "23514": "CHECK", "23502": "NOT NULL", "23503": "foreign-key"}
+_SQLITE_KINDS = {
+    "SQLITE_CONSTRAINT_UNIQUE": "unique",
+    "SQLITE_CONSTRAINT_PRIMARYKEY": "unique",
+    "SQLITE_CONSTRAINT_CHECK": "CHECK",
+    "SQLITE_CONSTRAINT_NOTNULL": "NOT NULL",
+    "SQLITE_CONSTRAINT_FOREIGNKEY": "foreign-key",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Which constraint a refused write broke: its kind ("" when the driver does not say) and
+    the database's message."""
+
+    kind: str
+    detail: str
+
+    def describe(self) -> str:
+        """``a CHECK constraint (…)`` or ``a constraint (…)``."""
+        return f"a {self.kind + ' ' if self.kind else ''}constraint ({self.detail})"
+
+
+def violation(exc: IntegrityError) -> Violation:
+    """The constraint behind an IntegrityError, from the driver's codes (never its wording)."""
+    orig = exc.orig
+    text = str(orig if orig is not None else exc).strip()
+    detail = text.splitlines()[0] if text else type(exc).__name__
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        diag = getattr(orig, "diag", None)
+        detail = getattr(diag, "message_primary", None) or detail
+        return Violation(_PG_KINDS.get(sqlstate, ""), detail)
+    return Violation(_SQLITE_KINDS.get(getattr(orig, "sqlite_errorname", "") or "", ""), detail)
+
+
+def _sqlite_foreign_keys(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
 class SqlTool(Tool):
     """One table with a unique ``key`` column, in the database at ``url``."""
 
@@ -52,9 +99,12 @@ class SqlTool(Tool):
         with self._lock:
             if self._engine is None:
                 args: dict[str, Any] = {}
-                if self.url.startswith("sqlite"):
+                sqlite = self.url.startswith("sqlite")
+                if sqlite:
                     args["connect_args"] = {"timeout": self.timeout}
                 self._engine = create_engine(self.url, **args)
+                if sqlite:
+                    event.listen(self._engine, "connect", _sqlite_foreign_keys)
             return self._engine
 
     def close(self) -> None:
@@ -131,6 +181,8 @@ class SqlTool(Tool):
                 raise TransientError(f"{self.namespace}: {exc.orig}") from exc
             try:
                 tx.commit()
+            except IntegrityError:
+                raise  # a deferred constraint refused it: rolled back, nothing written
             except SQLAlchemyError as exc:
                 raise UncertainError(f"{self.namespace}: COMMIT failed: {exc}") from exc
             return dict(result)
@@ -150,12 +202,20 @@ class SqlTool(Tool):
         try:
             return self._write(build)
         except IntegrityError as exc:
-            with self._connect() as conn:
-                found = self._lookup(conn, row[self.key])
+            broke = violation(exc)
+            found = None
+            if broke.kind in {"unique", ""}:
+                with self._connect() as conn:
+                    found = self._lookup(conn, row[self.key])
             if found is not None and _same(row, found):
                 return found
+            if found is not None and broke.kind == "unique":
+                raise LogicError(
+                    f"{self.table_name}: {self.key}={row[self.key]!r} exists with other values"
+                ) from exc
             raise LogicError(
-                f"{self.table_name}: {self.key}={row[self.key]!r} exists with other values"
+                f"{self.table_name}: the row with {self.key}={row[self.key]!r} breaks "
+                f"{broke.describe()}"
             ) from exc
 
     @mutation
@@ -172,7 +232,10 @@ class SqlTool(Tool):
         try:
             return self._write(build)
         except IntegrityError as exc:
-            raise LogicError(f"{self.table_name}: {exc.orig}") from exc
+            raise LogicError(
+                f"{self.table_name}: the update of {self.key}={key!r} breaks "
+                f"{violation(exc).describe()}"
+            ) from exc
 
     # ---- reconcile --------------------------------------------------------------------
     def reconcile(self, call: MutationCall) -> Reconciliation:
