@@ -8,6 +8,9 @@ criteria); the agent's own usage report is recorded per delegation round.
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from plans_support import commits_touching, git, make_repo, open_client, write_p
 
 from runwright.api.client import Client
 from runwright.domain.plan_completion import CompletionContract
+from runwright.domain.states import TERMINAL_RUN_STATES
 from runwright.testing.models import ModelStub, parse_script
 
 pytestmark = pytest.mark.slow
@@ -99,7 +103,103 @@ def test_a_real_agent_takes_a_plan_through_refusal_and_corrections_to_complete(
     assert "CORRECTION 2 of 2" in second_correction
     assert "Hello, Ada!" in second_correction  # the failing test's output tail
 
+    # The agent's own usage report is recorded per delegation round.
+    rows = view.spend.rows
+    assert [(r.phase_id, r.round, r.tool) for r in rows] == [
+        ("T1", 0, "agent"),
+        ("I1", 0, "agent"),
+        ("I1", 1, "agent"),
+        ("I1", 2, "agent"),
+    ]
+    per_call = 1 if agent == "aider" else 2  # model requests per call: aider stops after one
+    assert {(r.input_tokens, r.output_tokens) for r in rows} == {(1500 * per_call, 120 * per_call)}
+    if agent == "codex":  # Codex reports tokens, not cost
+        assert {r.cost_usd for r in rows} == {None}
+    else:
+        assert all(r.cost_usd and r.cost_usd > 0 for r in rows)
+    if agent != "aider":  # aider reports no session id
+        assert all(r.session_id for r in rows)
+    assert contract.model_dump(mode="json").get("spend"), "the contract carries the spend"
+
     # The spec text reached the agent in its prompt.
     (tests_prompt,) = {r["prompt"] for r in stub.requests_for("tests")}
     spec = (repo / "docs" / "test-spec.md").read_text()
     assert spec.strip().splitlines()[0] in tests_prompt
+
+
+def parallel_script() -> str:
+    """Four test phases, each a Claude Code session that takes a few seconds, then the code."""
+    test = (
+        "import unittest\n\nfrom greet import notes\n\n\n"
+        "class P{n}(unittest.TestCase):\n"
+        "    def test_note(self):\n"
+        "        self.assertEqual(notes.NOTE{n}, {n})\n"
+    )
+    conversations: list[dict[str, Any]] = [
+        {
+            "name": f"T{n}",
+            "match": [f"Write tests/test_p{n}.py."],
+            "turns": [
+                {
+                    "delay_seconds": 3,
+                    "actions": [
+                        {"write_file": {"path": f"tests/test_p{n}.py", "content": test.format(n=n)}}
+                    ],
+                },
+                {"text": f"Tests for p{n} written."},
+            ],
+        }
+        for n in range(1, 5)
+    ]
+    notes = "".join(f"NOTE{n} = {n}\n" for n in range(1, 5))
+    conversations.append(
+        {
+            "name": "notes",
+            "match": ["Write greet/notes.py."],
+            "turns": [
+                {"actions": [{"write_file": {"path": "greet/notes.py", "content": notes}}]},
+                {"text": "Notes written."},
+            ],
+        }
+    )
+    return yaml.safe_dump({"conversations": conversations})
+
+
+def test_four_real_claude_sessions_run_at_once_and_land_in_plan_order(
+    repo: Path, pc: Client, db_url: str, tmp_path: Path
+) -> None:
+    """Four parallel_safe test phases, four real worker processes, the real Claude Code: the four
+    agent sessions overlap in time (the model server saw them at once), each works in its own
+    worktree from the same commit, the commits land in phase order, and no git lock error
+    appears in the workers' output."""
+    from tests.integration.test_plans_parallel import LOCK_ERRORS, four_phase_plan
+    from tests.workers import start_worker
+
+    with ModelStub(parse_script(parallel_script()), record=tmp_path / "requests.jsonl") as stub:
+        write_router(repo, {"parallel": agent_app("claude", stub, tmp_path / "agent-home")})
+        plan = write_plan(repo, "four", four_phase_plan())
+        run = pc.plans.start(plan)
+        log = tmp_path / "workers.log"
+        workers = [start_worker(repo / ".runwright", db_url, log=log) for _ in range(4)]
+        try:
+            view = pc.plans.get(run.run_id)
+            deadline = time.monotonic() + 300
+            while view.run.state not in TERMINAL_RUN_STATES and not view.waiting_for_decision():
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.2)
+                view = pc.plans.get(run.run_id)
+        finally:
+            for w in workers:
+                os.killpg(w.pid, signal.SIGTERM)
+            for w in workers:
+                w.wait(timeout=60)
+        requests = list(stub.requests)
+    assert view.record.status.value == "complete", log.read_text()[-3000:]
+    spans = []
+    for n in range(1, 5):
+        times = [r["time"] for r in requests if r["conversation"] == f"T{n}"]
+        spans.append((min(times), max(times)))
+    assert max(s for s, _ in spans) < min(e for _, e in spans), spans  # all four at once
+    subjects = git(repo, "log", "--reverse", "--format=%s").splitlines()
+    assert subjects[-5:] == ["test: p1", "test: p2", "test: p3", "test: p4", "feat: notes"]
+    assert LOCK_ERRORS.findall(log.read_text(errors="replace")) == []
