@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,3 +204,49 @@ def test_four_real_claude_sessions_run_at_once_and_land_in_plan_order(
     subjects = git(repo, "log", "--reverse", "--format=%s").splitlines()
     assert subjects[-5:] == ["test: p1", "test: p2", "test: p3", "test: p4", "feat: notes"]
     assert LOCK_ERRORS.findall(log.read_text(errors="replace")) == []
+
+
+OVERSPEND = """
+conversations:
+  - name: tests
+    match: ["Write unittest tests for greet"]
+    turns:
+      - text: "Reading the whole repository first."
+        usage: {input_tokens: 50000, output_tokens: 40}
+        actions:
+          - run: {command: "ls"}
+      - delay_seconds: 60
+        text: "Still thinking."
+"""
+
+
+def test_a_token_budget_stops_the_real_claude_code_mid_call_and_escalates(
+    repo: Path, pc: Client, tmp_path: Path
+) -> None:
+    """A phase whose budget the real Claude Code's first answer already exceeds: its process
+    group is stopped at once (not after the model's next, slow answer), the spend is recorded
+    with what it reported, and the plan escalates as decision-needed: raise the budget or stop."""
+    with ModelStub(parse_script(OVERSPEND)) as stub:
+        write_router(repo, {"agent": agent_app("claude", stub, tmp_path / "agent-home")})
+        data = plan()
+        data["phases"][0]["budget"] = {"max_tokens": 20000}
+        path = write_plan(repo, "greet-by-agent", data)
+        started = time.monotonic()
+        view = pc.plans.run(path, timeout=300)
+        elapsed = time.monotonic() - started
+    assert elapsed < 45, elapsed  # the scripted second answer would have taken 60 s
+    assert view.waiting_for_decision()
+    escalation = view.open_escalation()
+    assert escalation is not None
+    assert escalation.blocker_class.value == "decision-needed"
+    assert "max_tokens" in escalation.summary
+    (row,) = view.spend.rows
+    assert row.input_tokens == 50000
+    assert row.stopped_by
+    options = {o.id: o.summary.lower() for o in escalation.options}
+    assert "raise" in options["A"]
+    assert "stop" in options["B"]
+    leftovers = subprocess.run(
+        ["pgrep", "-f", str(tmp_path / "agent-home")], capture_output=True, text=True, check=False
+    )
+    assert leftovers.stdout.strip() == ""
