@@ -370,13 +370,15 @@ BUILTIN_ACTIONS: dict[tuple[str, str], ItemAction] = {
     ("mutations", "It didn't happen"): ItemAction(
         _resolver("did-not-happen"),
         confirm="Release its events so a fresh run makes the write again?",
-        help="you checked: it did not happen; a fresh run makes it (same idempotency key)",
+        help="you checked: it did not happen; a fresh run makes it with the same idempotency "
+        "key, even if the payload was corrected",
     ),
     ("mutations", "Skip"): ItemAction(
         _resolver("skip"),
         danger=True,
         confirm="Skip this write and its events for good?",
-        help="never make this write; its events are skipped and the run finishes",
+        help="give up on this write (it may have happened): it is recorded as skipped, its "
+        "events are skipped and the run finishes",
     ),
     ("stale_inputs", "Skip"): ItemAction(
         _skip_input,
