@@ -227,3 +227,17 @@ def test_sql_insert_names_the_constraint_a_row_breaks(pets_url: str) -> None:
     with pytest.raises(LogicError, match="the update of name='rex' breaks a CHECK constraint"):
         db.update("rex", {"legs": -2})
     assert [r["name"] for r in db.select()] == ["rex"]
+
+
+def test_http_lookup_templates_and_functions(http: tuple[str, Ledger]) -> None:
+    """A lookup template can pick a field of the body ({json[...]}); a lookup function that
+    returns None, or a 500 on the lookup, means "cannot tell yet" (retry)."""
+    url, _ = http
+    HttpJsonTool("api", url).post("/items", {"item": "w"}, idempotency_key="k-w")
+    by_field = HttpJsonTool("api", url, lookup="/items/by-key/{json[ref]}")
+    call = MutationCall("api", "post", {"path": "/items", "json": {"ref": "k-w"}}, "other")
+    found = by_field.reconcile(call)
+    assert (found.status, found.result["item"]) == (Verdict.APPLIED, "w")
+    assert HttpJsonTool("api", url, lookup=lambda c: None).reconcile(call).status is Verdict.RETRY
+    broken = HttpJsonTool("api", url, lookup="/status/500")
+    assert broken.reconcile(call).status is Verdict.RETRY
