@@ -123,10 +123,10 @@ def show(result: dict[str, Any]) -> None:
         if r["cost_usd"] is not None:
             cost = f"${r['cost_usd']:.4f}" + (" (estimated)" if r["cost_estimated"] else "")
         print(f"  {r['phase']} round {r['round']}: {tokens}, {cost}, {r['wall_seconds']} s")
-    print(
-        f"  total: {t['tokens']} tokens, ${t['cost_usd']:.4f},"
-        f" {t['wall_seconds']:.2f} s of agent time"
-    )
+    cost = f"${t['cost_usd']:.4f}"
+    if t["unknown_cost"]:
+        cost += f" ({t['unknown_cost']} of {t['calls']} calls' cost unknown)"
+    print(f"  total: {t['tokens']} tokens, {cost}, {t['wall_seconds']:.2f} s of agent time")
 
 
 def main(argv: list[str] | None = None) -> int:
