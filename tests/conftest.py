@@ -1,10 +1,20 @@
-"""Shared fixtures: a real SQLite file and a real PostgreSQL schema per test."""
+"""Shared fixtures: a real SQLite file and a real PostgreSQL schema per test.
+
+Each test's database is fresh and migrated to the head revision, made from a template built
+once per test session: a copy of a migrated SQLite file, or a PostgreSQL schema built by
+replaying the migration's statements (see ``tests/pg.py``). Tests of migrating a database
+ask for ``empty_db_url`` (or ``empty_pg_url``) instead; in ``tests/migration`` ``db_url``
+is empty.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -23,6 +33,7 @@ if str(JOBS_DIR) not in sys.path:
     sys.path.insert(0, str(JOBS_DIR))
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +51,25 @@ def pg_base_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_base_url: str) -> pg.SchemaTemplate:
+    """The statements that migrate an empty PostgreSQL schema, recorded once per session."""
+    return pg.record_migration(pg_base_url)
+
+
 @pytest.fixture
-def pg_url(pg_base_url: str) -> Iterator[str]:
-    """A URL whose search_path is a fresh schema, dropped after the test."""
+def pg_url(pg_base_url: str, pg_template: pg.SchemaTemplate) -> Iterator[str]:
+    """A URL whose search_path is a fresh, migrated schema, dropped after the test."""
+    schema = pg.clone_schema(pg_base_url, pg_template)
+    try:
+        yield pg.schema_url(pg_base_url, schema)
+    finally:
+        pg.drop_schema(pg_base_url, schema)
+
+
+@pytest.fixture
+def empty_pg_url(pg_base_url: str) -> Iterator[str]:
+    """A URL whose search_path is a fresh, empty schema, dropped after the test."""
     schema = pg.create_schema(pg_base_url)
     try:
         yield pg.schema_url(pg_base_url, schema)
@@ -50,18 +77,45 @@ def pg_url(pg_base_url: str) -> Iterator[str]:
         pg.drop_schema(pg_base_url, schema)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the head revision once per session, its WAL checkpointed."""
+    path = tmp_path_factory.mktemp("template") / "state.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    with closing(sqlite3.connect(path)) as conn:  # everything into the main file: it is copied
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, f"{wal} still holds pages"
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database on each backend."""
+    """A fresh database on each backend, migrated to the head revision."""
+    if request.param == "sqlite":
+        target = tmp_path / "state.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each backend, for tests of migrating one."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
-    url: str = request.getfixturevalue("pg_url")
+    url: str = request.getfixturevalue("empty_pg_url")
     return url
 
 
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
-    """A migrated database handle."""
+    """A migrated database handle (upgrading is a no-op unless ``db_url`` was empty)."""
     db = Database(db_url)
     upgrade(db)
     yield db

@@ -23,22 +23,22 @@ def test_an_unreachable_store_is_reported_with_what_to_do(tmp_path: Path) -> Non
     assert check["hint"]
 
 
-def test_a_schema_behind_the_code_says_to_upgrade(tmp_path: Path, db_url: str) -> None:
+def test_a_schema_behind_the_code_says_to_upgrade(tmp_path: Path, empty_db_url: str) -> None:
     """On an empty database doctor reports the schema as not current with the command that
     fixes it (exit 1, also in the human output); after `db upgrade` every check passes."""
     home = tmp_path / ".runwright"
-    proc = rw(home, "doctor", "--json", db_url=db_url, check=False)
+    proc = rw(home, "doctor", "--json", db_url=empty_db_url, check=False)
     assert proc.returncode == 1
     checks = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}
     assert checks["store reachable"]["ok"] is True
     assert checks["schema current"]["ok"] is False
     assert "database at nothing" in checks["schema current"]["detail"]
     assert checks["schema current"]["hint"] == "run `runwright db upgrade`"
-    human = rw(home, "doctor", db_url=db_url, check=False)
+    human = rw(home, "doctor", db_url=empty_db_url, check=False)
     assert human.returncode == 1
     assert "runwright db upgrade" in human.stdout
-    rw(home, "db", "upgrade", db_url=db_url)
-    healthy = json.loads(rw(home, "doctor", "--json", db_url=db_url).stdout)
+    rw(home, "db", "upgrade", db_url=empty_db_url)
+    healthy = json.loads(rw(home, "doctor", "--json", db_url=empty_db_url).stdout)
     assert healthy["ok"] is True
     assert [c["name"] for c in healthy["checks"]] == [
         "store reachable",
