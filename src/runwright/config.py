@@ -6,7 +6,6 @@ Built once at the edge (CLI, client) and passed explicitly; never read from glob
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from runwright import specfiles
 from runwright.errors import ConfigError
 
 HOME_DIR_NAME = ".runwright"
@@ -75,15 +75,7 @@ def find_project_root(start: Path) -> Path:
 def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{path}: not valid TOML ({exc})",
-            hint="fix the syntax or delete the file to use defaults",
-            path=str(path),
-        ) from exc
+    return specfiles.parse_toml(specfiles.read_text(path), str(path))
 
 
 def load_settings(

@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from runwright import specfiles
 from runwright.errors import ConfigError, NotFound
 
 PART_MODULES = (
@@ -91,18 +91,9 @@ def export(directory: Path) -> list[Path]:
 
 def load_document(path: Path) -> Any:
     """Read a JSON or YAML file, naming the file on a parse error."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})", path=str(path)) from exc
-    try:
-        if path.suffix.lower() in {".yaml", ".yml"}:
-            return yaml.safe_load(text)
-        return json.loads(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(
-            f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}", path=str(path)
-        ) from exc
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        return specfiles.load_yaml(path)
+    return specfiles.load_json(path)
 
 
 def validate_file(kind: str, path: Path) -> list[str]:

@@ -159,7 +159,10 @@ class WorkflowsClient:
                         field="repair_command",
                     )
                 wf.repair = list(configured)
-        spec = wf.validate()
+        try:
+            spec = wf.validate()
+        except ValidationError as exc:
+            raise ValidationError(f"{ref}: {exc.message}", hint=exc.hint, **exc.fields) from None
         record, _ = self.store.deploy_workflow(
             spec,
             ref=ref,

@@ -4,13 +4,13 @@ test-spec template beside it."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import ValidationError as PydanticValidationError
 
+from runwright import specfiles
 from runwright.domain.profiles import ProfileExtension
 from runwright.errors import ConfigError, NotFound
 
@@ -63,12 +63,7 @@ class Profile:
 
 def load_profile_file(path: Path) -> ProfileExtension:
     """Read and validate one ``profile.json``; errors name the file and the field."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})", path=str(path)) from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON: {exc}", path=str(path)) from exc
+    data = specfiles.load_json(path)
     try:
         return ProfileExtension.model_validate(data)
     except PydanticValidationError as exc:

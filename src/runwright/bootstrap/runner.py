@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from runwright import specfiles
 from runwright.bootstrap.artifacts import (
     HOME,
     Context,
@@ -70,13 +70,13 @@ def user_bootstrap(root: Path, manifest: Mapping[str, str]) -> dict[str, Any]:
     if not exists or text is None or manifest.get(CONFIG) == sha256(text):
         return {}
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = specfiles.parse_toml(text, str(root / CONFIG))
+    except specfiles.SpecFileError as exc:
         raise ConfigError(
-            f"{root / CONFIG}: not valid TOML ({exc})",
+            exc.message,
             hint="fix it, or rerun with --force to regenerate it",
             path=str(root / CONFIG),
-        ) from exc
+        ) from None
     section = data.get("bootstrap", {})
     if not isinstance(section, dict):
         raise ConfigError(f"{root / CONFIG}: [bootstrap] must be a table", path=str(root / CONFIG))

@@ -9,7 +9,6 @@ scopes nested in the project scope, tools present, no dependency cycle in a plan
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +19,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError as PydanticValidationError
 
+from runwright import specfiles
 from runwright.bootstrap.artifacts import HOME, Notes
 from runwright.config import Settings, load_settings
 from runwright.domain.bootstrap import MISSING_PATH, ValidationResults, ValidationStatus
@@ -34,7 +34,7 @@ from runwright.domain.router_specs import PhaseSpec, ResourceScope
 from runwright.errors import ConfigError, RunwrightError
 from runwright.execmodel.config import load_registry
 from runwright.execmodel.loader import load_operator_file
-from runwright.patches.config_files import PolicyFile, load_policy_file
+from runwright.patches.config_files import PolicyFile, load_policy_file, validate_data
 from runwright.patches.router_files import load_phase_file, load_router
 from runwright.plans.contract import load_plan
 
@@ -169,7 +169,12 @@ def _phase(path: Path) -> PhaseSpec:
 
 
 def _profile(path: Path) -> ProjectProfile:
-    return ProjectProfile.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    return validate_data(
+        specfiles.load_json(path),
+        ProjectProfile,
+        source=str(path),
+        hint="see schemas/project_profile.schema.json",
+    )
 
 
 def load_staged(home: Path, kinds: Mapping[str, str], kept: set[str], notes: Notes) -> Loaded:

@@ -234,9 +234,9 @@ def validate(app: AppContext, path: Path | None, as_json: bool) -> None:
     else:
         for p, problem in results:
             if problem is None:
-                console.print(f"[green]ok[/green]   {p}")
+                console.print(Text.assemble(("ok", "green"), f"   {p}"))
             else:
-                console.print(f"[red]bad[/red]  {problem}", markup=True, highlight=False)
+                console.print(Text.assemble(("bad", "red"), f"  {problem}"), highlight=False)
         if not results:
             console.print("no operator files found")
     if bad:
@@ -296,7 +296,7 @@ def run(
         live_view.run_id = started.run_id
         live_view.title = f"{op.op_id} · {started.mode_id} · run {started.run_id}"
 
-    first = ops.start_op_run(op, given, mode=mode, project_id=project_id)
+    first = ops.start_op_run(op, given, mode=mode, project_id=project_id, source=source)
     if as_json:
         chain = ops.follow(first)
     else:

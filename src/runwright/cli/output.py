@@ -11,8 +11,18 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.text import Text
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+# Lines are wrapped to the terminal's width for people; a pipe or a file (a script, a log, CI)
+# gets each message on one line, however long.
+console = Console(highlight=False, soft_wrap=not _is_terminal(sys.stdout))
+err_console = Console(stderr=True, highlight=False, soft_wrap=not _is_terminal(sys.stderr))
 
 STATE_STYLES = {
     "pending": "cyan",
@@ -33,6 +43,14 @@ STATE_STYLES = {
 def styled_state(state: str) -> Text:
     """A state name coloured by what it means."""
     return Text(state, style=STATE_STYLES.get(state, ""))
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\x1b``), so that a
+    name from a diff or a spec prints as one line and cannot steer the terminal."""
+    if all(c.isprintable() or c == " " for c in text):
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def to_jsonable(value: Any) -> Any:

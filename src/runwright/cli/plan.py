@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from runwright.api.plans import PlanView
@@ -62,9 +63,9 @@ def validate_cmd(app: AppContext, plan_file: Path, as_json: bool) -> None:
         if as_json:
             print_json({"valid": False, "path": str(plan_file), "problems": exc.problems})
             sys.exit(1)
-        console.print(f"[bold red]{plan_file} is not a valid plan[/bold red]")
+        console.print(f"[bold red]{escape(str(plan_file))} is not a valid plan[/bold red]")
         for problem in exc.problems:
-            console.print(f"  • {problem}")
+            console.print(f"  • {problem}", markup=False)
         console.print("[dim]the plan contract is described in docs/plans.md[/dim]")
         sys.exit(1)
     from runwright.plans.routability import route_warnings
@@ -87,11 +88,11 @@ def validate_cmd(app: AppContext, plan_file: Path, as_json: bool) -> None:
         )
         return
     console.print(
-        f"[green]{plan_file} is a valid plan[/green] ({len(plan.phases)} phases, "
+        f"[green]{escape(str(plan_file))} is a valid plan[/green] ({len(plan.phases)} phases, "
         f"{len(plan.requirements)} requirements, retry budget {plan.retry_budget})"
     )
     for warning in warnings:
-        console.print(f"[yellow]! {warning}[/yellow]", markup=True, soft_wrap=True)
+        console.print(f"[yellow]! {escape(warning)}[/yellow]", markup=True, soft_wrap=True)
     console.print(_schedule_table(plan))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from runwright.cli.context import AppContext, pass_app
 from runwright.cli.output import console, err_console, print_json
@@ -86,19 +87,23 @@ def show_decision(decision: RouteDecision) -> None:
     """A decision for people: the tool, the rule, the reasons."""
     if decision.accepted:
         rule = f"rule {decision.rule_id}" if decision.rule_id else "capability (no rule matched)"
+        strategy = decision.strategy.value if decision.strategy else "-"
         console.print(
-            f"[green]→ {decision.selected}[/green] for {decision.task_kind} "
-            f"({rule}, strategy {decision.strategy.value if decision.strategy else '-'})"
+            f"[green]→ {escape(decision.selected or '')}[/green] "
+            + escape(f"for {decision.task_kind} ({rule}, strategy {strategy})")
         )
         if decision.fallbacks:
-            console.print(f"  fallbacks: {', '.join(decision.fallbacks)}")
+            console.print(f"  fallbacks: {', '.join(decision.fallbacks)}", markup=False)
         if decision.validate_with:
-            console.print(f"  validate with: {', '.join(decision.validate_with)}")
+            console.print(f"  validate with: {', '.join(decision.validate_with)}", markup=False)
         console.print(f"  attempts {decision.max_attempts}, timeout {decision.timeout_seconds}s")
     else:
-        console.print(f"[red]✘ rejected: {decision.rejection_code}[/red] {decision.message}")
+        console.print(
+            f"[red]✘ rejected: {escape(str(decision.rejection_code))}[/red] "
+            + escape(decision.message or "")
+        )
     for line in decision.explanation:
-        console.print(f"  [dim]• {line}[/dim]", soft_wrap=True)
+        console.print(f"  [dim]• {escape(line)}[/dim]", soft_wrap=True)
 
 
 @click.command("route")
@@ -169,11 +174,11 @@ def agent_command(
         run = result.run
         console.print(f"run {run.run_id} ({result.decision.selected}): {run.state.value}")
         if run.failure:
-            console.print(f"  [red]{run.failure.message}[/red]", soft_wrap=True)
+            console.print(f"  [red]{escape(run.failure.message)}[/red]", soft_wrap=True)
         if result.patch:
             patch = result.patch
             console.print(f"patch {patch.patch_id}: {patch.entry.state.value}")
-            console.print(f"  [dim]{patch.entry.state_history[-1].reason or ''}[/dim]")
+            console.print(f"  [dim]{escape(patch.entry.state_history[-1].reason or '')}[/dim]")
     if not no_wait and result.run.state.value != "succeeded":
         raise SystemExit(1)
 

@@ -6,6 +6,7 @@ Pure types and load-time rules; running a plan lives in ``runwright.plans``.
 
 from __future__ import annotations
 
+from collections import Counter
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from runwright.domain.budgets import Budget
 from runwright.domain.execmodel.probes import CheckSpec
+from runwright.domain.limits import Many, WholeSeconds
 from runwright.domain.policy import PatchConstraints, weakened_fields
 from runwright.domain.policy_globs import all_within
 from runwright.domain.router_specs import ResourceScope
@@ -181,7 +183,7 @@ class PlanPhase(_Spec):
     requirements: list[RequirementId] = Field(default_factory=list)
     acceptance_checks: list[CheckSpec] = Field(default_factory=list)
     max_attempts: int = Field(default=1, ge=1, le=10, description="Tool attempts per delegation.")
-    timeout_seconds: int = Field(default=900, ge=1)
+    timeout_seconds: WholeSeconds = 900
     verify_command: list[str] | None = Field(
         default=None, description="argv verifying this phase's patch (may use {tests})."
     )
@@ -235,7 +237,7 @@ class PlanSpec(_Spec):
 
     plan_id: Slug
     title: str = Field(min_length=1)
-    version: int = Field(default=1, ge=1)
+    version: Many = 1
     description: str = ""
     test_spec: str = Field(min_length=1, description="Repository-relative path of the test spec.")
     test_command: list[str] = Field(
@@ -313,6 +315,7 @@ def plan_problems(plan: PlanSpec) -> list[str]:
     ids = [p.phase_id for p in plan.phases]
     req_ids = [r.id for r in plan.requirements]
     problems = _duplicates("phases", "phase_id", ids) + _duplicates("requirements", "id", req_ids)
+    problems += _duplicates("decisions", "id", [d.id for d in plan.decisions])
     known = set(ids)
     for i, phase in enumerate(plan.phases):
         where = f"phases[{i}] ({phase.phase_id})"
@@ -342,9 +345,10 @@ def plan_problems(plan: PlanSpec) -> list[str]:
 
 
 def _duplicates(where: str, field: str, values: list[str]) -> list[str]:
+    counts = Counter(values)
     return [
         f"{where}: {field} {dup!r} appears more than once"
-        for dup in sorted({v for v in values if values.count(v) > 1})
+        for dup in sorted(v for v, n in counts.items() if n > 1)
     ]
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from runwright.domain.ids import Ulid
+from runwright.domain.limits import Few, FewOrZero, Many, SizeBytes
 from runwright.domain.patches import UNIFIED_DIFF
 from runwright.domain.patches_ledger import DEFAULT_MAX_APPLY_ATTEMPTS
 from runwright.domain.patches_oscillation import (
@@ -63,8 +64,8 @@ class PatchConstraints(BaseModel):
 
     allowed_formats: list[str] | None = None
     patch_required: bool | None = None
-    max_lines_changed: int | None = Field(default=None, ge=1)
-    max_files_changed: int | None = Field(default=None, ge=1)
+    max_lines_changed: Many | None = None
+    max_files_changed: Many | None = None
     forbid_binary_patches: bool | None = None
     forbid_touching_paths: list[str] | None = Field(default=None, description="Path globs.")
     require_tests_for_paths: list[str] | None = Field(
@@ -73,17 +74,17 @@ class PatchConstraints(BaseModel):
     require_issue_ref: bool | None = Field(
         default=None, description="The summary must name an issue (#123 or ABC-123)."
     )
-    min_reviewers: int | None = Field(default=None, ge=0, description="Approvals to commit.")
-    oscillation_window: int | None = Field(default=None, ge=1)
-    oscillation_threshold: int | None = Field(default=None, ge=1)
+    min_reviewers: FewOrZero | None = Field(default=None, description="Approvals to commit.")
+    oscillation_window: Few | None = None
+    oscillation_threshold: Few | None = None
     # runwright fields
     ascii_only: bool | None = Field(default=None, description="Added lines must be ASCII.")
     tests_must_pass: bool | None = Field(
         default=None, description="Every patch must pass a test run to be verified."
     )
-    max_apply_attempts: int | None = Field(default=None, ge=1)
-    max_diff_bytes: int | None = Field(
-        default=None, ge=1, description="Larger diffs are refused at submission."
+    max_apply_attempts: Few | None = None
+    max_diff_bytes: SizeBytes | None = Field(
+        default=None, description="Larger diffs are refused at submission."
     )
 
 

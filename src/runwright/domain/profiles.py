@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from runwright.domain.limits import Few, Many
 from runwright.domain.policy import PatchConstraints
 from runwright.domain.router_specs import ResourceScope
 
@@ -64,8 +65,8 @@ class ProfileConstraints(_Model):
     """
 
     patch_only: bool | None = None
-    max_lines_changed: int | None = Field(default=None, ge=1)
-    max_files_changed: int | None = Field(default=None, ge=1)
+    max_lines_changed: Many | None = None
+    max_files_changed: Many | None = None
     tests_must_pass: bool | None = None
     ascii_only: bool | None = None
     require_issue_ref: bool | None = None
@@ -243,7 +244,7 @@ class AvailableTool(_Model):
     tool_id: str = Field(min_length=1)
     command: list[str] = Field(min_length=1, description="argv prefix that runs it.")
     capabilities: list[str] = Field(default_factory=list)
-    max_parallel: int | None = Field(default=None, ge=1)
+    max_parallel: Few | None = None
     # runwright fields
     version: str | None = None
 
@@ -269,8 +270,8 @@ class ProjectConstraints(_Model):
     patch_only: bool = True
     tests_must_pass: bool = True
     ascii_only: bool = True
-    max_lines_changed: int | None = Field(default=None, ge=1)
-    max_files_changed: int | None = Field(default=None, ge=1)
+    max_lines_changed: Many | None = None
+    max_files_changed: Many | None = None
     require_issue_ref: bool = False
     # runwright fields
     backwards_compatible: bool | None = None

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from runwright.domain.limits import Few, WholeSeconds
 from runwright.domain.router_specs import Complexity, Strategy
 from runwright.domain.spend import Pricing, UsageFormat
 
@@ -45,8 +46,8 @@ class AppLimits(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_parallel: int | None = Field(default=None, ge=1)
-    timeout_seconds: int | None = Field(default=None, ge=1)
+    max_parallel: Few | None = None
+    timeout_seconds: WholeSeconds | None = None
 
 
 class RouterApp(BaseModel):
@@ -136,8 +137,8 @@ class RouterDefaults(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_attempts: int = Field(default=1, ge=1)
-    timeout_seconds: int = Field(default=900, ge=1)
+    max_attempts: Few = 1
+    timeout_seconds: WholeSeconds = 900
     strategy: Strategy = Strategy.FIXED
 
 
@@ -146,10 +147,15 @@ class RouterConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: str = Field(min_length=1)
+    version: Literal["1"] = Field(description='The format of this file: "1".')
     apps: dict[str, RouterApp]
     routing: RoutingSection = Field(default_factory=RoutingSection)
     defaults: RouterDefaults = Field(default_factory=RouterDefaults)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: object) -> object:
+        return str(value) if type(value) is int else value
 
     @model_validator(mode="after")
     def _references(self) -> RouterConfig:

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runwright.domain.ids import Ulid
+from runwright.domain.limits import Few, Many, WholeSeconds
 from runwright.domain.policy import PatchConstraints, tighten
 from runwright.domain.policy_globs import any_match
 
@@ -75,7 +76,7 @@ class RequestConstraints(BaseModel):
 
     patch_only: bool | None = None
     tests_must_pass: bool | None = None
-    max_lines_changed: int | None = Field(default=None, ge=1)
+    max_lines_changed: Many | None = None
 
 
 class RoutingSpec(BaseModel):
@@ -87,8 +88,8 @@ class RoutingSpec(BaseModel):
         default=None, description="Used when the matching rule names none (then the defaults)."
     )
     allowed_tools: list[str] = Field(default_factory=list)
-    max_attempts: int | None = Field(default=None, ge=1)
-    timeout_seconds: int | None = Field(default=None, ge=1)
+    max_attempts: Few | None = None
+    timeout_seconds: WholeSeconds | None = None
 
 
 class Telemetry(BaseModel):
@@ -129,8 +130,8 @@ class PatchPhaseConstraints(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     patch_required: bool | None = None
-    max_lines_changed: int | None = Field(default=None, ge=1)
-    max_files_changed: int | None = Field(default=None, ge=1)
+    max_lines_changed: Many | None = None
+    max_files_changed: Many | None = None
 
 
 class PhaseTestConstraints(BaseModel):
@@ -225,8 +226,8 @@ class TaskExecution(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_attempts: int = Field(default=1, ge=1)
-    timeout_seconds: int | None = Field(default=None, ge=1)
+    max_attempts: Few = 1
+    timeout_seconds: WholeSeconds | None = None
     retry_strategy: str | None = None
     background: bool = False
 

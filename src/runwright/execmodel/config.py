@@ -22,16 +22,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from runwright import specfiles
 from runwright.config import Settings
 from runwright.domain.execmodel.modes import ModeExtension
 from runwright.domain.execmodel.registry import DEFAULT_REGISTRY, ModeRegistry
 from runwright.domain.execmodel.stoprules import Thresholds
 from runwright.domain.execmodel.validation import describe
+from runwright.domain.limits import Minutes
 from runwright.errors import ConfigError
+from runwright.errors import ValidationError as RunwrightValidationError
 
 
 class ExecModelConfig(BaseModel):
@@ -39,7 +41,7 @@ class ExecModelConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    debug_minutes: float = Field(default=40.0, gt=0)
+    debug_minutes: Minutes = 40.0
     max_hypotheses: int = Field(default=3, ge=1, le=20)
     debug_modes: list[str] = Field(default_factory=lambda: ["CONTRACT"])
     operators_dir: str = ".runwright/operators"
@@ -71,7 +73,9 @@ def load_config(settings: Settings) -> ExecModelConfig:
         ) from None
 
 
-def _extensions(source: str, modes: Mapping[str, Any]) -> list[ModeExtension]:
+def _extensions(source: str, modes: Any) -> list[ModeExtension]:
+    if not isinstance(modes, Mapping):
+        raise ConfigError(f"{source}: modes must be a table of modes by id", path=source)
     found = []
     for mode_id, body in modes.items():
         if not isinstance(body, Mapping):
@@ -88,37 +92,52 @@ def _extensions(source: str, modes: Mapping[str, Any]) -> list[ModeExtension]:
     return found
 
 
+def _tags(source: str, tags: Any) -> list[str]:
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+        raise ConfigError(f"{source}: tags must be a list of tag names", path=source, field="tags")
+    return list(tags)
+
+
+def _extend(source: str, registry: ModeRegistry, extensions: Any, tags: Any) -> ModeRegistry:
+    """``registry`` extended by one file's modes and tags; errors name that file."""
+    try:
+        return registry.extended(_extensions(source, extensions), tags=_tags(source, tags))
+    except PydanticValidationError as exc:
+        field, message = describe(exc)
+        raise ConfigError(f"{source}: {field}: {message}", path=source, field=field) from None
+    except RunwrightValidationError as exc:
+        raise ConfigError(
+            f"{source}: {exc.message}", hint=exc.hint, path=source, **exc.fields
+        ) from None
+
+
+def _modes_file(path: Path) -> dict[str, Any]:
+    data = specfiles.load_yaml(path)
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: must be a mapping with modes/tags", path=str(path))
+    unknown = sorted(str(k) for k in data if k not in {"modes", "tags"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {unknown[0]!r}",
+            hint="modes.yaml holds `modes:` (by mode id) and `tags:`",
+            path=str(path),
+            field=unknown[0],
+        )
+    return dict(data)
+
+
 def load_registry(settings: Settings, config: ExecModelConfig | None = None) -> ModeRegistry:
     """The built-in modes extended by config.toml's ``[execmodel.modes]`` and modes.yaml."""
     config = config or load_config(settings)
-    extensions = _extensions(str(settings.home / "config.toml"), config.modes)
-    tags = list(config.tags)
+    where = str(settings.home / "config.toml")
+    registry = _extend(where, DEFAULT_REGISTRY, config.modes, list(config.tags))
     modes_file = resolve_in_project(settings, config.modes_file)
-    if modes_file.is_file():
-        try:
-            data = yaml.safe_load(modes_file.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(
-                f"{modes_file}: not valid YAML: {exc}", path=str(modes_file)
-            ) from None
-        if not isinstance(data, Mapping):
-            raise ConfigError(
-                f"{modes_file}: must be a mapping with modes/tags", path=str(modes_file)
-            )
-        unknown = set(data) - {"modes", "tags"}
-        if unknown:
-            raise ConfigError(
-                f"{modes_file}: unknown key {sorted(unknown)[0]!r}",
-                hint="modes.yaml holds `modes:` (by mode id) and `tags:`",
-                path=str(modes_file),
-            )
-        extensions += _extensions(str(modes_file), data.get("modes") or {})
-        tags += [str(t) for t in data.get("tags") or []]
-    try:
-        return DEFAULT_REGISTRY.extended(extensions, tags=tags)
-    except PydanticValidationError as exc:
-        field, message = describe(exc)
-        raise ConfigError(f"mode configuration: {field}: {message}", field=field) from None
+    if not modes_file.is_file():
+        return registry
+    data = _modes_file(modes_file)
+    return _extend(str(modes_file), registry, data.get("modes") or {}, data.get("tags") or [])
 
 
 def resolve_in_project(settings: Settings, path: str) -> Path:

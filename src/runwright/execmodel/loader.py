@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError as PydanticValidationError
 
+from runwright import specfiles
 from runwright.domain.execmodel.operators import Operator
 from runwright.domain.execmodel.patterns import known_items
 from runwright.domain.execmodel.registry import ModeRegistry
@@ -88,15 +88,7 @@ def parse_operator(data: Any, path: Path, registry: ModeRegistry) -> Operator:
 
 def load_operator_file(path: Path, registry: ModeRegistry) -> Operator:
     """Read and validate one operator YAML file."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})", path=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise _fail(path, "(root)", f"not valid YAML: {exc}") from None
-    return parse_operator(data, path, registry)
+    return parse_operator(specfiles.load_yaml(path), path, registry)
 
 
 def operator_files(source: Path) -> list[Path]:

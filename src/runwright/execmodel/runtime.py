@@ -3,6 +3,7 @@ environment of its commands, and the settings bound by the client that executes 
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -92,7 +93,10 @@ def _parse(name: str, kind: InputType, raw: Any) -> Any:
             case InputType.INT:
                 return int(text)
             case InputType.NUMBER:
-                return float(text)
+                number = float(text)
+                if not math.isfinite(number):
+                    raise ValueError("expected a finite number")
+                return number
             case InputType.BOOL:
                 if isinstance(text, bool):
                     return text

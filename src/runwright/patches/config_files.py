@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from runwright import specfiles
+from runwright.domain.limits import WholeSeconds
 from runwright.domain.policy import (
     ConstraintWeakened,
     PatchConstraints,
@@ -30,18 +31,7 @@ PHASES_DIR = "phases"
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML (or JSON) file, naming it on errors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})", path=str(path)) from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"{path}: not valid YAML: {exc}".splitlines()[0],
-            hint="fix the syntax (indentation, quotes, colons)",
-            path=str(path),
-        ) from exc
+    return specfiles.load_yaml(path)
 
 
 def validate_data(data: Any, model: type[M], *, source: str, hint: str) -> M:
@@ -68,7 +58,7 @@ class VerifySettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     test_command: list[str] | None = Field(default=None, description="argv, run in the worktree.")
-    timeout_seconds: int = Field(default=900, ge=1)
+    timeout_seconds: WholeSeconds = 900
 
 
 class PolicyFile(BaseModel):

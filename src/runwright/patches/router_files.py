@@ -59,6 +59,7 @@ def find_phase(home: Path, phase_id: str) -> PhaseLookup:
     )
     if not files:
         return PhaseLookup(None)
+    mismatched: list[tuple[Path, object]] = []
     for path in files:
         try:
             data = read_yaml(path)
@@ -69,9 +70,12 @@ def find_phase(home: Path, phase_id: str) -> PhaseLookup:
         declared = data.get("phase_id") if isinstance(data, dict) else None
         if declared == phase_id or (declared is None and path.stem == phase_id):
             return load_phase_file(path)
+        if path.stem == phase_id:
+            mismatched.append((path, declared))
     known = ", ".join(p.stem for p in files)
     return PhaseLookup(
         None,
-        f"phase {phase_id!r} is not declared in {directory} (files: {known})",
+        f"phase {phase_id!r} is not declared in {directory} (files: {known})"
+        + "".join(f"; {p.name} declares phase_id {d!r}" for p, d in mismatched),
         "phase_not_found",
     )

@@ -6,9 +6,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError as PydanticValidationError
 
+from runwright import specfiles
 from runwright.domain.plans import PlanSpec
 from runwright.errors import ConfigError
 
@@ -62,24 +62,20 @@ def parse_plan(data: Any, *, source: str) -> PlanSpec:
 
 
 def read_plan_text(path: Path) -> str:
-    """The plan file's text, or ConfigError naming it."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
+    """The plan file's text, or ConfigError naming it (not UTF-8 text included)."""
+    if not path.exists():
         raise ConfigError(
             f"{path}: no such plan file", hint="give the path of a plan YAML", path=str(path)
-        ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})", path=str(path)) from exc
+        )
+    return specfiles.read_text(path)
 
 
 def load_plan_text(text: str, *, source: str) -> PlanSpec:
     """Parse plan YAML text."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        raise PlanInvalid(source, [f"(yaml): not valid YAML: {first}"]) from exc
+        data = specfiles.parse_yaml(text, source)
+    except specfiles.SpecFileError as exc:
+        raise PlanInvalid(source, [f"{exc.where}: {exc.detail}"]) from None
     return parse_plan(data, source=source)
 
 

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
+
 from runwright.domain.events import canonical_json
 from runwright.domain.workflows.models import HandlerSpec, Schedule, WorkflowSpec
 from runwright.domain.workflows.phases import HandlerType
@@ -203,16 +205,24 @@ class Workflow:
                         hint=f"add a consumer with subscribe=[{topic!r}] or stop publishing it",
                         field="publishes",
                     )
+        handlers = []
+        for h in self.handlers.values():
+            try:
+                handlers.append(h.spec())
+            except PydanticValidationError as exc:
+                raise _spec_error(f"{where}: {h.type} {h.name!r}", exc) from None
         try:
             return WorkflowSpec(
                 name=self.name,
                 topics=list(self.topics),
-                handlers=[h.spec() for h in self.handlers.values()],
+                handlers=handlers,
                 tools=[t.spec() for t in self.tools.values()],
                 repair_command=self.repair,
                 repair_timeout_seconds=self.repair_timeout,
                 description=self.description,
             )
+        except PydanticValidationError as exc:
+            raise _spec_error(where, exc) from None
         except Exception as exc:
             raise ValidationError(f"{where} is invalid: {exc}") from exc
 
@@ -220,6 +230,14 @@ class Workflow:
         """sha256 of the validated spec (topics, handlers, schedules, tools)."""
         spec = self.validate()
         return hashlib.sha256(canonical_json(spec.model_dump(mode="json")).encode()).hexdigest()
+
+
+def _spec_error(where: str, exc: PydanticValidationError) -> ValidationError:
+    """The first problem of a spec as one line naming the field."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "(spec)"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return ValidationError(f"{where}: {field}: {message}", field=field)
 
 
 def _check_handler(where: str, h: Handler, topics: list[str]) -> None:
@@ -243,7 +261,12 @@ def _check_handler(where: str, h: Handler, topics: list[str]) -> None:
                 f"{what} has both every= and cron=", hint="keep one", field="schedule"
             )
         if h.every:
-            parse_interval(h.every)
+            try:
+                parse_interval(h.every)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"{what}: {exc.message}", hint=exc.hint, field="every"
+                ) from None
         if h.cron:
             check_cron(h.cron)
         if not h.publishes:

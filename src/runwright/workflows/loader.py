@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import traceback
 from pathlib import Path
 from types import ModuleType
 
@@ -34,6 +35,24 @@ def source_hash(module: ModuleType) -> str:
     if path and path.endswith(".py") and Path(path).is_file():
         data = Path(path).read_bytes()
     return hashlib.sha256(data).hexdigest()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "no message"
+
+
+def import_problem(exc: BaseException) -> str:
+    """Why importing a module failed, as ``FILE: line N: what``: the syntax error's place,
+    else the deepest frame of the traceback that is not the import machinery."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}: line {exc.lineno}: {_one_line(exc.msg)}"
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith("<frozen") and f.filename != __file__
+    ]
+    where = f"{frames[-1].filename}: line {frames[-1].lineno}: " if frames else ""
+    return f"{where}{type(exc).__name__}: {_one_line(str(exc))}"
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -67,8 +86,14 @@ def import_ref(ref: str) -> tuple[Workflow, str]:
         module = importlib.import_module(name)
     except ImportError as exc:
         raise ConfigError(
-            f"{ref}: cannot import {name!r} ({exc})",
+            f"{ref}: cannot import {name!r} ({_one_line(str(exc))})",
             hint="run from the project folder or add it to PYTHONPATH",
+            field="ref",
+        ) from exc
+    except (Exception, SystemExit) as exc:  # its own code failed: name its file and line
+        raise ConfigError(
+            f"{ref}: cannot import {name!r} ({import_problem(exc)})",
+            hint="fix the module so that it imports",
             field="ref",
         ) from exc
     digest = _loaded_hash.setdefault(name, source_hash(module))
@@ -89,7 +114,9 @@ def reload_ref(ref: str) -> tuple[Workflow, str]:
     try:
         module = importlib.reload(module)
     except Exception as exc:
-        raise ValidationError(f"{ref}: the module no longer imports: {exc}", field="ref") from exc
+        raise ValidationError(
+            f"{ref}: the module no longer imports: {import_problem(exc)}", field="ref"
+        ) from exc
     digest = source_hash(module)
     _loaded_hash[name] = digest
     return _get(module, ref, attr), digest

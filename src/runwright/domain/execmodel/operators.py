@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from runwright.domain.execmodel.modes import EvidenceRequirement, ModeId
 from runwright.domain.execmodel.probes import CheckSpec, ExitCodes, Slug
 from runwright.domain.execmodel.templating import BUILTIN_NAMES, placeholders, walk_strings
+from runwright.domain.limits import Finite, Minutes, Seconds
 from runwright.errors import ValidationError
 
 InputName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$", max_length=64)]
@@ -36,7 +37,7 @@ class OperatorInput(BaseModel):
     type: InputType = InputType.STRING
     description: str = ""
     required: bool = False
-    default: str | int | float | bool | None = None
+    default: str | int | Finite | bool | None = None
 
 
 class OperatorStep(BaseModel):
@@ -53,7 +54,7 @@ class OperatorStep(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     stdout_to: str | None = Field(default=None, description="Also write stdout to this file.")
     expect_exit: ExitCodes = 0
-    timeout_seconds: float | None = Field(default=None, gt=0)
+    timeout_seconds: Seconds | None = None
     retries: int = Field(default=0, ge=0, le=5)
     idempotent: bool = Field(
         default=False,
@@ -141,7 +142,7 @@ class Operator(BaseModel):
     steps: list[OperatorStep] = Field(default_factory=list, max_length=50)
     outputs: list[OperatorOutput] = Field(default_factory=list)
     acceptance_checks: list[CheckSpec] = Field(min_length=1)
-    timebox_minutes: float = Field(gt=0, description="The default timebox.")
+    timebox_minutes: Minutes = Field(description="The default timebox.")
     failure_paths: list[FailurePath] = Field(default_factory=list)
     evidence_pattern: list[str | EvidenceRequirement] = Field(
         default_factory=list,

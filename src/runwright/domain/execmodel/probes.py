@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from runwright.domain.execmodel.checks import CheckType
+from runwright.domain.limits import AgeMinutes, Many, ManyOrZero, Seconds
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)]
 ExitCodes = int | list[int]
@@ -28,7 +29,7 @@ class CommandProbe(_Probe):
     argv: list[str] = Field(min_length=1)
     expect_exit: ExitCodes = 0
     cwd: str | None = None
-    timeout_seconds: float = Field(default=60.0, gt=0)
+    timeout_seconds: Seconds = 60.0
     produces: list[str] = Field(
         default_factory=list, description="Files the command writes; linked as evidence."
     )
@@ -50,9 +51,9 @@ class FileProbe(_Probe):
     path: str = Field(min_length=1)
     exists: bool = True
     non_empty: bool = False
-    min_rows: int | None = Field(default=None, ge=0, description="CSV data rows / JSONL lines.")
-    min_lines: int | None = Field(default=None, ge=0)
-    max_age_minutes: float | None = Field(default=None, gt=0)
+    min_rows: ManyOrZero | None = Field(default=None, description="CSV data rows / JSONL lines.")
+    min_lines: ManyOrZero | None = None
+    max_age_minutes: AgeMinutes | None = None
 
 
 class JsonSchemaProbe(_Probe):
@@ -80,7 +81,7 @@ class RegexProbe(_Probe):
     step: str | None = None
     stream: Literal["stdout", "stderr"] = "stdout"
     expect: Literal["match", "no_match"] = "match"
-    min_matches: int = Field(default=1, ge=1)
+    min_matches: Many = 1
 
     @field_validator("pattern")
     @classmethod
@@ -126,7 +127,7 @@ class HttpProbe(_Probe):
     url: str = Field(min_length=1)
     method: Literal["GET", "HEAD"] = "GET"
     status: ExitCodes = 200
-    timeout_seconds: float = Field(default=10.0, gt=0)
+    timeout_seconds: Seconds = 10.0
     body_regex: str | None = None
 
 
@@ -160,7 +161,7 @@ class CheckSpec(BaseModel):
     check_type: CheckType
     description: str = ""
     probes: list[Probe] = Field(min_length=1)
-    timeout_seconds: float = Field(default=120.0, gt=0, description="The whole check's bound.")
+    timeout_seconds: Seconds = Field(default=120.0, description="The whole check's bound.")
     satisfies: list[str] = Field(default_factory=list, description="Evidence-pattern items.")
 
     @model_validator(mode="after")

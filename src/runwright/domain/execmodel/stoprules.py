@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runwright.domain.execmodel.checks import CheckType
 from runwright.domain.execmodel.modes import StopAction, StopRule, StopTrigger
+from runwright.domain.limits import Minutes
 
 
 class Thresholds(BaseModel):
@@ -15,7 +16,7 @@ class Thresholds(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    debug_minutes: float = Field(default=40.0, gt=0, description="The ~40-minute rule.")
+    debug_minutes: Minutes = Field(default=40.0, description="The ~40-minute rule.")
     max_hypotheses: int = Field(default=3, ge=1, description="Hypotheses per debug packet.")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from runwright.domain.ids import Ulid
+from runwright.domain.limits import Seconds
 from runwright.domain.workflows.mutations import MutationStatus, ResolvedBy
 from runwright.domain.workflows.phases import HandlerType, MutationOutcome, Phase, RunStatus
 from runwright.domain.workflows.rules import WorkflowLabel, WorkflowStatus
@@ -36,7 +37,7 @@ class HandlerSpec(BaseModel):
     subscribe: list[str] = Field(default_factory=list)
     schedule: Schedule | None = None
     has_next: bool = False
-    timeout_seconds: float = Field(default=300.0, gt=0)
+    timeout_seconds: Seconds = 300.0
 
 
 class ToolSpec(BaseModel):
@@ -65,7 +66,7 @@ class WorkflowSpec(BaseModel):
     repair_command: list[str] | None = Field(
         default=None, description="argv of a program that may fix the workflow (never a shell)."
     )
-    repair_timeout_seconds: float = Field(default=600.0, gt=0)
+    repair_timeout_seconds: Seconds = 600.0
     description: str = ""
 
     def handler(self, name: str) -> HandlerSpec | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from runwright.domain.limits import MAX_INTERVAL_SECONDS
 from runwright.errors import ValidationError
 
 WAKE_MIN_SECONDS = 30.0
@@ -114,14 +115,16 @@ def label(
 
 def parse_interval(every: str) -> float:
     """Seconds in an interval like ``30s``, ``5m``, ``2h`` or ``1d`` (must be above zero)."""
-    m = INTERVAL_PATTERN.match(every)
-    if not m or int(m.group(1)) == 0:
+    m = INTERVAL_PATTERN.match(every) if isinstance(every, str) else None
+    seconds = int(m.group(1)) * _UNIT_SECONDS[m.group(2)] if m and len(m.group(1)) < 12 else 0
+    if not 0 < seconds <= MAX_INTERVAL_SECONDS:
+        shown = repr(every) if len(repr(every)) <= 40 else repr(every)[:40] + "…"
         raise ValidationError(
-            f"interval {every!r} is not valid",
-            hint="write a positive number and a unit: 30s, 5m, 2h or 1d",
+            f"interval {shown} is not valid",
+            hint="write a positive number and a unit: 30s, 5m, 2h or 1d (at most 366d)",
             field="every",
         )
-    return float(int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
+    return float(seconds)
 
 
 def clamp_wake(wake_at: datetime | None, now: datetime) -> datetime | None:
