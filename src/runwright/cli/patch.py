@@ -16,7 +16,7 @@ from rich.table import Table
 
 from runwright.api.patches import PatchesClient
 from runwright.cli.context import AppContext, pass_app
-from runwright.cli.output import console, print_json, styled_state
+from runwright.cli.output import console, one_line, print_json, styled_state
 from runwright.domain.patches_context import PatchRecord
 from runwright.domain.patches_ledger import PatchState
 
@@ -236,7 +236,8 @@ def show(app: AppContext, patch_id: str, with_diff: bool, as_json: bool) -> None
     for problem in v.validation_errors:
         console.print(f"    • {problem}", markup=False, soft_wrap=True)
     if record.artifact.scope:
-        console.print("  files: " + ", ".join(record.artifact.scope.files_touched), markup=False)
+        files = ", ".join(one_line(f) for f in record.artifact.scope.files_touched)
+        console.print(f"  files: {files}", markup=False)
     if with_diff:
         console.print(record.artifact.diff_text, markup=False, highlight=False, soft_wrap=True)
 

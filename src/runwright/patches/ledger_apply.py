@@ -18,9 +18,10 @@ from runwright.errors import ValidationError
 from runwright.patches.commands import CommandResult, expand, run_command
 from runwright.patches.diffs import DiffError, parse_diff
 from runwright.patches.env import owner_alive, process_owner
-from runwright.patches.git import GitError, git
+from runwright.patches.git import GitError, git, symlinks_in_tree
 from runwright.patches.ledger_base import LedgerBase
 from runwright.patches.paths import change_problems
+from runwright.patches.validation import base_symlink_problems
 from runwright.patches.worktrees import patch_worktree_name
 
 
@@ -57,7 +58,7 @@ class ApplyOps(LedgerBase):
             record = self._interrupted(record)
             entry = record.entry
         check_patch_transition(entry.state, PatchState.QUEUED, override=override, patch_id=patch_id)
-        self._refuse_unsafe(record)
+        self._refuse_unsafe(record, override=override)
         name = patch_worktree_name(patch_id)
         workspace = self.env.worktrees.path(name)
         why = reason or (
@@ -114,17 +115,30 @@ class ApplyOps(LedgerBase):
             ),
         )
 
-    def _refuse_unsafe(self, record: PatchRecord) -> None:
-        """Re-check paths right before the disk is touched (defence in depth)."""
+    def _refuse_unsafe(self, record: PatchRecord, *, override: bool = False) -> None:
+        """Re-check path safety right before the disk is touched (defence in depth): unsafe
+        names, and directories that are symlinks in the base commit. Nothing changes when it
+        refuses, so an override leaves a quarantined patch quarantined, with its reason."""
         try:
             parsed = parse_diff(record.artifact.diff_text)
         except DiffError as exc:
             raise ValidationError(f"patch {record.patch_id} is not a readable diff: {exc}") from exc
         problems = [p for f in parsed.files for p in change_problems(f)]
+        base = record.artifact.base_commit
+        if not problems and base:
+            problems = base_symlink_problems(
+                parsed, lambda dirs: symlinks_in_tree(self.env.repo, base, dirs)
+            )
         if problems:
+            hint = (
+                "an override never lifts a path-safety quarantine: the patch stays quarantined; "
+                "drop it"
+                if override
+                else "quarantine or drop it"
+            )
             raise ValidationError(
                 f"patch {record.patch_id} names unsafe paths: {'; '.join(problems)}",
-                hint="quarantine or drop it",
+                hint=hint,
                 patch_id=record.patch_id,
             )
 

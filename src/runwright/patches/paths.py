@@ -1,22 +1,37 @@
 """Path safety: every path a patch names must stay inside the repository, checked before any
 file is written.
 
-Refused: absolute paths, ``..`` components, backslashes, NUL bytes, anything under ``.git`` or
-runwright's own ``.runwright``, symlinks whose target leaves the repository, and paths that go
-through a directory which is a symlink (in the base commit or in the checkout).
+Refused: absolute paths, ``..`` components, backslashes, NUL bytes and every other control
+character (newline, tab, escape: C0, DEL and C1), bidirectional controls, bytes that are not
+UTF-8, anything under ``.git`` or runwright's own ``.runwright``, symlinks whose target leaves
+the repository, and paths that go through a directory which is a symlink (in the base commit
+or in the checkout).
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
 from runwright.patches.diffs import FileChange
 
 PROTECTED_TOP = frozenset({".runwright"})
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _unprintable(char: str) -> str | None:
+    """What ``char`` is when a path may not hold it: a control character (C0, DEL, C1), a
+    bidirectional control (which makes a name read differently than it is) or a byte that is
+    not UTF-8 (read as a lone surrogate)."""
+    if char in _BIDI:
+        return "a bidirectional control character"
+    return {"Cc": "a control character", "Cs": "a byte that is not UTF-8"}.get(
+        unicodedata.category(char)
+    )
 
 
 def path_problem(path: str) -> str | None:
@@ -25,6 +40,10 @@ def path_problem(path: str) -> str | None:
         return "an empty path"
     if "\x00" in path:
         return f"{path!r} contains a NUL byte"
+    for char in path:
+        what = _unprintable(char)
+        if what:
+            return f"{path!r} contains {what} ({char!r})"
     if path.startswith(("/", "\\")) or _DRIVE.match(path):
         return f"{path!r} is an absolute path (patches may only name paths inside the repository)"
     if "\\" in path:

@@ -77,12 +77,20 @@ def check_scope(
             if not scope.allows(path, operation):
                 problems.append(f"{path!r} is outside the {operation} scope")
     if symlinked_dirs is not None and not problems:
-        paths = [p for f in parsed.files for p in f.all_paths]
-        for link in symlinked_dirs(parent_dirs(paths)):
-            problems.append(
-                f"{link!r} is a symlink in the base commit; patches may not write through it"
-            )
+        problems += base_symlink_problems(parsed, symlinked_dirs)
     return problems
+
+
+def base_symlink_problems(
+    parsed: ParsedDiff, symlinked_dirs: Callable[[list[str]], list[str]]
+) -> list[str]:
+    """One problem per directory the diff's paths go through that is a symlink in the base
+    commit (``symlinked_dirs`` answers which of the directories it is given are)."""
+    paths = [p for f in parsed.files for p in f.all_paths]
+    return [
+        f"{link!r} is a symlink in the base commit; patches may not write through it"
+        for link in symlinked_dirs(parent_dirs(paths))
+    ]
 
 
 def check_constraints(
