@@ -207,7 +207,8 @@ def test_duplicate_decision_ids_in_a_plan_are_refused(root: Path) -> None:
 
 
 def test_an_unknown_router_version_is_refused(root: Path) -> None:
-    """router.yaml `version: banana` names the file and the field; "1" (or 1) is the format."""
+    """router.yaml `version: banana` names the file and the field; "1" (or 1, or "1.0") is the
+    format."""
     router = fz.router_doc()
     router["version"] = "banana"
     path = root / ".runwright" / "router.yaml"

@@ -147,7 +147,7 @@ class RouterConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: Literal["1"] = Field(description='The format of this file: "1".')
+    version: Literal["1", "1.0"] = Field(description='The format of this file: "1" (or "1.0").')
     apps: dict[str, RouterApp]
     routing: RoutingSection = Field(default_factory=RoutingSection)
     defaults: RouterDefaults = Field(default_factory=RouterDefaults)
@@ -155,7 +155,7 @@ class RouterConfig(BaseModel):
     @field_validator("version", mode="before")
     @classmethod
     def _version_text(cls, value: object) -> object:
-        return str(value) if type(value) is int else value
+        return str(value) if type(value) in {int, float} else value
 
     @model_validator(mode="after")
     def _references(self) -> RouterConfig:
