@@ -44,6 +44,23 @@ def test_validate_names_the_file_and_every_bad_field(home: Path) -> None:
     assert any("owner_role" in p for p in data["problems"])
 
 
+def test_validate_warns_about_a_role_the_router_cannot_take(home: Path) -> None:
+    """A structurally valid plan whose role names an app router.yaml lacks: exit 0, a warning
+    naming the role and the app; --json lists it under warnings."""
+    plan = home.parent / "plans" / "unrouted.yaml"
+    text = (home.parent / "plans" / "greet.yaml").read_text()
+    plan.write_text(
+        text.replace("implement-plan: {tools: [coder]}", "implement-plan: {tools: [ghost]}")
+    )
+    out = rw(home, "plan", "validate", "plans/unrouted.yaml").stdout
+    assert "is a valid plan" in out
+    assert "role implement-plan names router apps ghost" in " ".join(out.split())
+    data = json.loads(rw(home, "plan", "validate", "plans/unrouted.yaml", "--json").stdout)
+    assert any("ghost" in w for w in data["warnings"])
+    clean = json.loads(rw(home, "plan", "validate", "plans/greet.yaml", "--json").stdout)
+    assert clean["warnings"] == []
+
+
 def test_run_a_plan_to_its_completion_contract(home: Path) -> None:
     """`plan run` completes the example; status, show --contract and list agree."""
     data = json.loads(rw(home, "plan", "run", "plans/greet.yaml", "--json").stdout)
