@@ -254,7 +254,7 @@ def test_retry_then_debug_packet_failure_paths(client: Client) -> None:
     packet = client.ops.packet(packet_id)
     assert packet.source_run_id == second.run.run_id
     assert packet.minimal_repro is not None
-    assert "runwright op run WriteRows" in packet.minimal_repro.commands[0]
+    assert "op run WriteRows --mode PIPELINE" in packet.minimal_repro.commands[0]
     assert "failure_path_taken" in kinds(client, first.run.run_id)
     assert "debug_packet_opened" in kinds(client, second.run.run_id)
 

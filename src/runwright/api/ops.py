@@ -197,11 +197,22 @@ class OpsClient:
         mode: str | None = None,
         project_id: str | None = None,
         in_block: bool = True,
+        source: str | Path | None = None,
     ) -> Run:
-        """Create an op run (not executed yet): one project, one mode legal for ``op``."""
+        """Create an op run (not executed yet): one project, one mode legal for ``op``;
+        ``source`` is the operator file or folder ``op`` came from, if not the default."""
         project = self.env.project(project_id)
         block = blocks.active(self.env, project) if in_block else None
-        return opruns.start(self.env, op, inputs or {}, mode=mode, project_id=project, block=block)
+        operators = str(Path(source).resolve()) if source else None
+        return opruns.start(
+            self.env,
+            op,
+            inputs or {},
+            mode=mode,
+            project_id=project,
+            block=block,
+            operators=operators,
+        )
 
     def execute(self, run_id: str, *, timeout: float | None = None) -> OpRunView:
         """Execute an op run in this process until it ends, then finalize it."""

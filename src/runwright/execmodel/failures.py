@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from runwright.domain.execmodel.checks import CheckStatus
 from runwright.domain.execmodel.debug import DebugPacket, MinimalRepro
 from runwright.domain.execmodel.operators import FailurePath, FailureTrigger, Operator
 from runwright.domain.execmodel.records import OpRunRecord
 from runwright.domain.ids import new_id
+from runwright.execmodel.runtime import RunContext
 from runwright.execmodel.summary import Summary
 
 
@@ -42,26 +46,43 @@ def choose(
     return None
 
 
-def repro_command(op: Operator, record: OpRunRecord) -> str:
-    """The command that reruns this op run."""
-    parts = ["runwright", "op", "run", op.op_id, "--mode", record.mode_id]
+def _input_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def repro_command(op: Operator, record: OpRunRecord, ctx: RunContext) -> str:
+    """The command that reruns this op run, as it ran: the same home (``--home``), operator
+    source (``--ops``, if not the default), project, mode and inputs; quoted for a shell, so
+    it runs as printed from any folder."""
+    parts = ["runwright", "--home", ctx.home, "op", "run", op.op_id]
+    if ctx.operators:
+        parts += ["--ops", ctx.operators]
+    if record.project_id != Path(ctx.home).parent.name:
+        parts += ["--project", record.project_id]
+    parts += ["--mode", record.mode_id]
     for name, value in sorted(record.inputs_used.items()):
-        parts += ["--input", f"{name}={value}"]
-    return " ".join(parts)
+        parts += ["--input", f"{name}={_input_text(value)}"]
+    return shlex.join(parts)
 
 
 def packet_for(
-    op: Operator, record: OpRunRecord, summary: Summary, *, opened_by: str, now: datetime
+    op: Operator,
+    record: OpRunRecord,
+    summary: Summary,
+    ctx: RunContext,
+    *,
+    opened_by: str,
+    now: datetime,
 ) -> DebugPacket:
     """A debug packet about a failed op run, with its minimal repro filled in."""
     failing = [r for r in summary.acceptance_results if r.status == CheckStatus.FAIL]
     actual = "; ".join(f"{r.check_id}: {r.message}" for r in failing) or "the run failed"
-    commands = [repro_command(op, record)]
+    commands = [repro_command(op, record, ctx)]
     for r in failing:
         for p in r.probes:
             argv = p.details.get("argv")
             if isinstance(argv, list):
-                commands.append(" ".join(str(a) for a in argv))
+                commands.append(shlex.join(str(a) for a in argv))
     started = f"{record.timestamp_start:%Y-%m-%d %H:%M}Z"
     return DebugPacket(
         packet_id=new_id(),

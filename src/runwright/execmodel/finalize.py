@@ -18,7 +18,7 @@ from runwright.domain.runs import Run
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.execmodel import failures
 from runwright.execmodel.env import ExecEnv
-from runwright.execmodel.opruns import operator_of, prepare
+from runwright.execmodel.opruns import context_of, operator_of, prepare
 from runwright.execmodel.summary import (
     CHECK_PREFIX,
     OUTPUTS_KEY,
@@ -201,7 +201,7 @@ def finalize(env: ExecEnv, run_id: str) -> OpRunRecord | None:
         open_now = env.em.list_packets(project_id=record.project_id, status="open", limit=1)
         if not open_now:
             packet = failures.packet_for(
-                op, done, summary, opened_by=f"stop_rule:{DEBUG_RULE}", now=now
+                op, done, summary, context_of(run), opened_by=f"stop_rule:{DEBUG_RULE}", now=now
             )
             packets.append(packet)
             rule_packet[DEBUG_RULE] = packet.packet_id
@@ -226,6 +226,7 @@ def finalize(env: ExecEnv, run_id: str) -> OpRunRecord | None:
                 block=block,
                 retry_of=run_id,
                 source=record.mode_source,
+                operators=context_of(run).operators,
             )
             taken = taken.model_copy(
                 update={"retry_run_id": retry[0].run_id, "attempt": _retries_done(env, record) + 1}
@@ -233,7 +234,9 @@ def finalize(env: ExecEnv, run_id: str) -> OpRunRecord | None:
         elif path.action == FailureAction.OPEN_DEBUG_PACKET:
             packet_id = rule_packet.get(DEBUG_RULE)
             if packet_id is None:
-                packet = failures.packet_for(op, done, summary, opened_by="failure_path", now=now)
+                packet = failures.packet_for(
+                    op, done, summary, context_of(run), opened_by="failure_path", now=now
+                )
                 packets.append(packet)
                 packet_id = packet.packet_id
             taken = taken.model_copy(update={"debug_packet_id": packet_id})

@@ -83,10 +83,19 @@ def start(
     project_id: str | None = None,
     block: Block | None = None,
     retry_of: str | None = None,
+    operators: str | None = None,
 ) -> Run:
-    """Create the op run (a durable operator run) without executing it."""
+    """Create the op run (a durable operator run) without executing it; ``operators`` is
+    the file or folder ``op`` was loaded from, if not the project's default."""
     spec, record, payload = prepare(
-        env, op, inputs, mode=mode, project_id=project_id, block=block, retry_of=retry_of
+        env,
+        op,
+        inputs,
+        mode=mode,
+        project_id=project_id,
+        block=block,
+        retry_of=retry_of,
+        operators=operators,
     )
     env.em.create_op_run(spec, record, payload, env.clock.now())
     return env.store.get_run(spec.run_id)
@@ -102,6 +111,7 @@ def prepare(
     block: Block | None,
     retry_of: str | None = None,
     source: ModeSource | None = None,
+    operators: str | None = None,
 ) -> tuple[NewRun, OpRunRecord, dict[str, Any]]:
     """The core run, the op-run record and the mode_selected payload of a new op run."""
     project = env.project(project_id)
@@ -116,6 +126,7 @@ def prepare(
         home=str(home),
         workdir=str(home / "opruns" / run_id),
         evidence_dir=str(env.settings.evidence_dir.resolve()),
+        operators=operators,
     )
     Path(ctx.workdir).mkdir(parents=True, exist_ok=True)
     resolved = resolve_inputs(op, inputs, ctx)
@@ -197,6 +208,12 @@ def operator_of(run: Run) -> Operator:
     """The operator spec an op run was started with."""
     with translated(f"operator of run {run.run_id}"):
         return Operator.model_validate(run.kwargs["operator"])
+
+
+def context_of(run: Run) -> RunContext:
+    """Where an op run executes (its home, project, the operators it was loaded from)."""
+    with translated(f"context of run {run.run_id}"):
+        return RunContext.model_validate(run.kwargs["context"])
 
 
 def view(env: ExecEnv, run_id: str) -> OpRunView:

@@ -44,6 +44,9 @@ class RunContext(BaseModel):
     home: str
     workdir: str
     evidence_dir: str
+    #: The operator file or folder it was loaded from, when not the project's default
+    #: (``op run --ops``): a repro command names it again.
+    operators: str | None = None
 
     @property
     def roots(self) -> tuple[Path, Path]:
