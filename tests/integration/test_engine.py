@@ -254,17 +254,38 @@ def test_a_durable_sleep_parks_the_run_until_its_time(client: Client, clock: Fak
     assert client.get(run.run_id).result == "rested"
 
 
-def test_an_unknown_job_fails_with_a_clear_reason(client: Client) -> None:
-    """A run naming a job no worker knows fails, saying how to make it known."""
+def test_a_run_of_a_job_the_worker_does_not_know_stays_pending(client: Client) -> None:
+    """A run naming a job this worker has not registered, whose module it cannot import, is
+    never claimed (it is not failed): it stays pending for a worker that knows the job."""
     run = client.store.create_run(
-        NewRun(job_name="nowhere:missing", project_id="p"), client.clock.now()
+        NewRun(job_name="nowhere:missing", job_module="nowhere_at_all", project_id="p"),
+        client.clock.now(),
     )
     _drain(client)
     r = client.get(run.run_id)
-    assert r.state is RunState.FAILED
-    assert r.failure is not None
-    assert r.failure.type == "JobNotFound"
-    assert "--import" in r.failure.message + str(r.failure.stack)
+    assert r.state is RunState.PENDING
+    assert r.attempt == 0
+    assert r.failure is None
+
+
+def test_a_worker_learns_a_job_by_importing_the_module_its_run_names(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose job is not registered yet names its module: the worker imports it once,
+    learns the job and runs it."""
+    (tmp_path / "learned_later.py").write_text(
+        "from runwright import job\n\n"
+        "@job(name='tests.learned_later')\n"
+        "def learned(ctx):\n"
+        "    return 'learned'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run = client.store.create_run(
+        NewRun(job_name="tests.learned_later", job_module="learned_later", project_id="p"),
+        client.clock.now(),
+    )
+    _drain(client)
+    assert client.get(run.run_id).result == "learned"
 
 
 def test_a_result_that_is_not_json_fails_the_run(client: Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from runwright.domain.events import (
     UET_EVENT_KINDS,
     EventKind,
     RunEvent,
+    StoredEvent,
     check_event_kind,
     event_hash,
     verify_chain,
@@ -70,13 +72,36 @@ def test_an_edited_payload_is_detected() -> None:
     assert "edited" in problems[0].problem
 
 
-def test_a_removed_event_is_detected() -> None:
-    """Deleting an event from the middle leaves a gap and a broken link."""
-    events = _chain(4)
-    del events[1]
+def test_a_removed_event_is_reported_as_one_gap() -> None:
+    """Deleting an event from the middle is one problem, the gap, at the event after it;
+    the events after that still chain to each other and are not flagged."""
+    events = _chain(6)
+    del events[2]
     problems = verify_chain(events)
-    assert any("gap" in p.problem for p in problems)
-    assert any("prev_hash" in p.problem for p in problems)
+    assert [(p.seq, p.problem) for p in problems] == [
+        (4, "sequence gap: seq 3 missing before seq 4 (events were removed)")
+    ]
+
+
+def _stored(event: RunEvent, **changes: str) -> StoredEvent:
+    row = {**event.model_dump(), "kind": event.kind.value, "payload": json.dumps(event.payload)}
+    return StoredEvent.model_validate({**row, **changes})
+
+
+def test_stored_events_with_an_unknown_kind_or_a_broken_payload_are_named_by_seq() -> None:
+    """Rows whose kind is not a kind or whose payload is not JSON are each one problem naming
+    what is wrong; an edit to another valid kind breaks the event's hash; nothing raises."""
+    events = [_stored(e) for e in _chain(5)]
+    events[1] = events[1].model_copy(update={"kind": "tool_call_finished"})
+    events[2] = events[2].model_copy(update={"payload": "{not json"})
+    events[3] = events[3].model_copy(update={"kind": "run_started"})
+    problems = {p.seq: p.problem for p in verify_chain(events)}
+    assert problems == {
+        2: "kind 'tool_call_finished' is not a run event kind (the event was edited)",
+        3: "payload is not a JSON object: '{not json' (the event was edited)",
+        4: "content does not match its hash (the event was edited)",
+    }
+    assert verify_chain([_stored(e) for e in _chain(3)]) == []
 
 
 def test_reordered_events_are_detected() -> None:

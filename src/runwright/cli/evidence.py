@@ -28,7 +28,11 @@ def verify(app: AppContext, run_id: str, as_json: bool) -> None:
     if as_json:
         print_json(report)
     elif report.ok:
-        manifest = "manifest ok" if report.manifest_checked else "no manifest (no artifacts)"
+        manifest = "manifest ok" if report.manifest_checked else "no manifest"
+        if not report.manifest_checked:  # manifests are written when a run succeeds
+            manifest += (
+                " (no artifacts)" if not report.artifacts_checked else " (run did not succeed)"
+            )
         console.print(
             f"[green]✔ run {run_id} verified[/green]: {report.events_checked} events chained, "
             f"{report.artifacts_checked} artifacts re-hashed, {manifest}"

@@ -8,13 +8,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from types import FrameType
 
 import click
 
+from runwright.api.client import Client
 from runwright.cli.context import AppContext, pass_app
 from runwright.cli.output import console, err_console
 from runwright.domain.states import RunState
+from runwright.engine.backoff import wait_for_store
 from runwright.engine.worker import Worker
 from runwright.errors import ConfigError
 from runwright.store.base import Claim
@@ -102,7 +105,10 @@ def worker(
         argv += ["--quiet"] if quiet else []
         _supervise(app, concurrency, argv)
         return
-    client = app.client()
+    client = _connect(app)
+    if client is None:
+        err_console.print("worker stopped before the database answered")
+        return
     settings = app.settings
     w: Worker = client.worker(
         lease_seconds=lease_seconds or settings.lease_seconds,
@@ -130,6 +136,22 @@ def worker(
     if not quiet:
         done = ", ".join(f"{n} {s}" for s, n in sorted(stats.finished.items())) or "none finished"
         err_console.print(f"worker stopped: {stats.claimed} claimed, {done}, {stats.parked} parked")
+
+
+def _connect(app: AppContext) -> Client | None:
+    """The client, once the database answers (a worker started during an outage waits for
+    it, one log line per attempt); None if stopped (Ctrl-C, SIGTERM) while waiting."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return wait_for_store(app.client, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _supervise(app: AppContext, n: int, argv: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -202,6 +203,31 @@ class RunEvent(BaseModel):
         )
 
 
+class StoredEvent(BaseModel):
+    """A ``run_events`` row exactly as stored: nothing in it is trusted yet (its kind may not
+    be a kind, its payload may not be JSON), so a tampered log can still be walked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    run_id: str
+    seq: int
+    ts: datetime
+    kind: str
+    step_attempt_id: str | None = None
+    payload: str
+    prev_hash: str
+    hash: str
+
+    def parsed_payload(self) -> dict[str, Any] | None:
+        """The payload as a JSON object, or None if the stored text is not one."""
+        try:
+            value = json.loads(self.payload)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+
 class ChainProblem(BaseModel):
     """One break in a run's hash chain."""
 
@@ -212,35 +238,62 @@ class ChainProblem(BaseModel):
     problem: str
 
 
-def verify_chain(events: list[RunEvent]) -> list[ChainProblem]:
-    """Check that ``events`` (ordered by seq) form an unbroken, untampered chain."""
+_KINDS = frozenset(k.value for k in EventKind)
+
+
+def _content_problem(event: RunEvent | StoredEvent) -> str | None:
+    """What is wrong with one event's own content, if anything."""
+    if isinstance(event, RunEvent):
+        expected = event.expected_hash()
+    else:
+        if event.kind not in _KINDS:
+            return f"kind {event.kind!r} is not a run event kind (the event was edited)"
+        payload = event.parsed_payload()
+        if payload is None:
+            return f"payload is not a JSON object: {event.payload[:40]!r} (the event was edited)"
+        expected = event_hash(
+            event_id=event.event_id,
+            run_id=event.run_id,
+            seq=event.seq,
+            ts=event.ts,
+            kind=event.kind,
+            step_attempt_id=event.step_attempt_id,
+            payload=payload,
+            prev_hash=event.prev_hash,
+        )
+    if expected != event.hash:
+        return "content does not match its hash (the event was edited)"
+    return None
+
+
+def _gap(expected: int, found: int) -> str:
+    missing = f"seq {expected}" if found == expected + 1 else f"seq {expected} to {found - 1}"
+    return f"sequence gap: {missing} missing before seq {found} (events were removed)"
+
+
+def verify_chain(events: Sequence[RunEvent | StoredEvent]) -> list[ChainProblem]:
+    """Check that ``events`` (ordered by seq) form an unbroken, untampered chain.
+
+    Each break is reported once: removed events as one gap (not every later event), an
+    edited event by its seq and what is wrong with it (an unknown kind, a payload that is not
+    JSON, content that no longer matches its hash).
+    """
     problems: list[ChainProblem] = []
-    prev = GENESIS_HASH
-    for expected_seq, event in enumerate(events, start=1):
-        if event.seq != expected_seq:
-            problems.append(
-                ChainProblem(
-                    seq=event.seq,
-                    event_id=event.event_id,
-                    problem=f"sequence gap: expected seq {expected_seq}, found {event.seq}",
-                )
+    prev_seq, prev_hash = 0, GENESIS_HASH
+    for event in events:
+        found: list[str] = []
+        if event.seq > prev_seq + 1:
+            found.append(_gap(prev_seq + 1, event.seq))
+        elif event.seq != prev_seq + 1:
+            found.append(f"sequence out of order: seq {event.seq} after seq {prev_seq}")
+        elif event.prev_hash != prev_hash:
+            found.append(
+                "prev_hash does not match the previous event's hash "
+                "(an event was removed, reordered or inserted)"
             )
-        if event.prev_hash != prev:
-            problems.append(
-                ChainProblem(
-                    seq=event.seq,
-                    event_id=event.event_id,
-                    problem="prev_hash does not match the previous event's hash "
-                    "(an event was removed, reordered or inserted)",
-                )
-            )
-        if event.expected_hash() != event.hash:
-            problems.append(
-                ChainProblem(
-                    seq=event.seq,
-                    event_id=event.event_id,
-                    problem="content does not match its hash (the event was edited)",
-                )
-            )
-        prev = event.hash
+        content = _content_problem(event)
+        if content:
+            found.append(content)
+        problems += [ChainProblem(seq=event.seq, event_id=event.event_id, problem=p) for p in found]
+        prev_seq, prev_hash = event.seq, event.hash
     return problems

@@ -115,7 +115,7 @@ class Executor:
             if not isinstance(exc, Exception | Suspended | Cancelled | Released | DeadlineExceeded):
                 raise
             return self._conclude(lease, exc)
-        manifest = self._manifest(run, evidence)
+        manifest = self._manifest(run, lease, evidence)
         try:
             return self._finish(
                 lease,
@@ -208,13 +208,20 @@ class Executor:
         )
         return state
 
-    def _manifest(self, run: Run, evidence: EvidenceWriter) -> tuple[str, str] | None:
+    def _manifest(self, run: Run, lease: Lease, evidence: EvidenceWriter) -> tuple[str, str] | None:
         if evidence.attached == 0 and run.attempt <= 1:
             return None
         links = self.store.list_evidence(run.run_id)
         if not links:
             return None
-        return write_manifest(self.blobs, run.run_id, links, self.clock.now(), events=None)
+        return write_manifest(
+            self.blobs,
+            run.run_id,
+            links,
+            self.clock.now(),
+            events=lease.event_seq,
+            last_event_hash=lease.last_event_hash,
+        )
 
 
 def write_manifest(
@@ -224,8 +231,14 @@ def write_manifest(
     now: datetime,
     *,
     events: int | None,
+    last_event_hash: str | None = None,
 ) -> tuple[str, str]:
-    """Write the manifest of a run's evidence; return (relative path, sha256)."""
+    """Write the manifest of a run's evidence; return (relative path, sha256).
+
+    ``events`` and ``last_event_hash`` anchor the run's log: the manifest names the event it
+    was written after (its seq and hash), and the run's finishing event records the
+    manifest's own hash, so neither can be rewritten without the other noticing.
+    """
     entries = [
         ManifestEntry(
             path=link.artifact_path,
@@ -241,5 +254,11 @@ def write_manifest(
     counts = {"artifacts": len(entries), "bytes": sum(e.size for e in entries)}
     if events is not None:
         counts["events"] = events
-    manifest = Manifest(run_id=run_id, generated_at=now, artifacts=entries, counts=counts)
+    manifest = Manifest(
+        run_id=run_id,
+        generated_at=now,
+        artifacts=entries,
+        counts=counts,
+        last_event_hash=last_event_hash,
+    )
     return blobs.write_manifest(manifest)

@@ -13,6 +13,7 @@ from runwright.errors import JobNotFound, ValidationError
 F = TypeVar("F", bound=Callable[..., Any])
 
 _REGISTRY: dict[str, JobDef] = {}
+_NAMES: list[tuple[str, ...]] = [()]  # the sorted names, rebuilt when the registry changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,15 @@ def register(job: JobDef) -> JobDef:
                 hint="give one of the jobs another name with @job(name=...)",
                 field="name",
             )
+    if job.name not in _REGISTRY:
+        _NAMES[0] = tuple(sorted([*_REGISTRY, job.name]))
     _REGISTRY[job.name] = job
     return job
+
+
+def job_names() -> tuple[str, ...]:
+    """The names of every registered job, sorted: the jobs a worker may claim runs of."""
+    return _NAMES[0]
 
 
 @overload

@@ -3,7 +3,10 @@
 A part that needs the worker's loop provides a module in ``TICKER_MODULES`` with
 ``make_ticker(worker) -> Ticker | None``. A ticker returns True if it did something (so the
 worker looks for work again instead of sleeping). Ticker failures are logged, never fatal to the
-worker.
+worker: each kind of failure once (one line for runwright's own errors, such as the store being
+unavailable; a traceback the first time for anything else), then nothing more about that ticker
+and kind until the ticker works again, which is logged too. An outage does not fill the log
+with a traceback every tick.
 
 When tickers run (``Tickers``): when the worker starts, every time it finds nothing to claim
 (before it sleeps or, with ``until_idle``, before it returns, so an idle worker and
@@ -23,6 +26,8 @@ import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from runwright.errors import RunwrightError
 
 if TYPE_CHECKING:
     from runwright.engine.worker import Worker
@@ -57,14 +62,46 @@ def load_tickers(worker: Worker) -> list[Ticker]:
     return found
 
 
-def run_tickers(tickers: list[Ticker]) -> bool:
-    """Call every ticker; True if any did work."""
+def ticker_name(tick: Ticker) -> str:
+    """A ticker by the module that made it (e.g. ``runwright.workflows.ticker``)."""
+    return str(getattr(tick, "__module__", None) or type(tick).__module__)
+
+
+def _failed(name: str, exc: Exception, failing: dict[str, set[str]]) -> None:
+    kind = type(exc).__name__
+    seen = failing.setdefault(name, set())
+    if kind in seen:
+        return
+    seen.add(kind)
+    if isinstance(exc, RunwrightError):
+        log.warning(
+            "ticker %s failed (%s): %s; the worker carries on (not logged again until it works)",
+            name,
+            kind,
+            str(exc).splitlines()[0] if str(exc) else kind,
+        )
+    else:
+        log.exception(
+            "ticker %s failed (%s); the worker carries on (not logged again until it works)",
+            name,
+            kind,
+        )
+
+
+def run_tickers(tickers: list[Ticker], failing: dict[str, set[str]] | None = None) -> bool:
+    """Call every ticker; True if any did work. ``failing`` (ticker name → kinds of failure
+    logged) keeps a repeated failure from being logged again."""
+    failing = {} if failing is None else failing
     busy = False
     for tick in tickers:
+        name = ticker_name(tick)
         try:
             busy = bool(tick()) or busy
-        except Exception:
-            log.exception("ticker %r failed; the worker carries on", tick)
+        except Exception as exc:
+            _failed(name, exc, failing)
+        else:
+            if failing.pop(name, None):
+                log.warning("ticker %s works again", name)
     return busy
 
 
@@ -75,6 +112,7 @@ class Tickers:
         self.tickers = tickers
         self.interval = interval
         self._next = 0.0  # due at once: the first loop of a worker always ticks
+        self._failing: dict[str, set[str]] = {}
 
     def due(self) -> bool:
         """True once ``interval`` has passed since the last run (and before the first)."""
@@ -85,4 +123,4 @@ class Tickers:
         if not self.tickers:
             return False
         self._next = time.monotonic() + self.interval
-        return run_tickers(self.tickers)
+        return run_tickers(self.tickers, self._failing)

@@ -16,8 +16,11 @@ from runwright.domain.ids import new_id
 from runwright.domain.states import RunState
 from runwright.engine import interrupts
 from runwright.engine.clock import Clock, SystemClock
+from runwright.engine.discovery import JobDiscovery
 from runwright.engine.executor import Executor
 from runwright.engine.interrupts import Interrupter
+from runwright.engine.liveness import holder_is_gone
+from runwright.engine.registry import job_names
 from runwright.engine.tickers import TICK_SECONDS, Ticker, Tickers, load_tickers
 from runwright.engine.wakeup import Wakeup, wakeup_for
 from runwright.errors import StorageError
@@ -86,6 +89,8 @@ class Worker:
         self._tickers = tickers
         self.tick_seconds = tick_seconds
         self.settings = settings
+        self._discovery = JobDiscovery(store, self.clock.now)
+        self._recorded_jobs: tuple[str, ...] | None = None
 
     # ---- control ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -124,17 +129,7 @@ class Worker:
         self.interrupter.reset()
         self._max_runs = None if max_runs is None else self.stats.claimed + max_runs
         if self._register:
-            now = self.clock.now()
-            self.store.register_worker(
-                WorkerInfo(
-                    worker_id=self.worker_id,
-                    hostname=socket.gethostname(),
-                    pid=os.getpid(),
-                    started_at=now,
-                    heartbeat_at=now,
-                    version=__version__,
-                )
-            )
+            self._register_self()
         tickers = Tickers(
             load_tickers(self) if self._tickers is None else self._tickers, self.tick_seconds
         )
@@ -150,12 +145,7 @@ class Worker:
                 if self._at_limit():
                     break
                 try:
-                    # Tickers run on starting, on an interval while busy, and whenever
-                    # nothing is claimable (what they start may be claimable then).
-                    ticked = tickers.run() if tickers.due() else None
-                    did_work = self.run_once()
-                    if not did_work:
-                        did_work = tickers.run() if ticked is None else ticked
+                    did_work = self._turn(tickers, until_idle)
                     failures = 0
                 except StorageError as exc:
                     failures += 1
@@ -182,6 +172,33 @@ class Worker:
                     log.warning("could not record worker %s as stopped", self.worker_id)
         return self.stats
 
+    def _turn(self, tickers: Tickers, until_idle: bool) -> bool:
+        """One turn of the loop; True if it did something (so look for more at once)."""
+        # Tickers run on starting, on an interval while busy, and whenever nothing is
+        # claimable (what they start may be claimable then).
+        ticked = tickers.run() if tickers.due() else None
+        did_work = self.run_once()
+        if not did_work:
+            did_work = tickers.run() if ticked is None else ticked
+        if not did_work and until_idle:  # idle, unless there is a job to learn or a lease
+            did_work = self._discovery.learn(force=True) or self._wait_for_gone()
+        return did_work
+
+    def _register_self(self) -> None:
+        now = self.clock.now()
+        self._recorded_jobs = job_names()
+        self.store.register_worker(
+            WorkerInfo(
+                worker_id=self.worker_id,
+                hostname=socket.gethostname(),
+                pid=os.getpid(),
+                started_at=now,
+                heartbeat_at=now,
+                version=__version__,
+                jobs=self._recorded_jobs,
+            )
+        )
+
     def run_once(self, *, prefetch: bool = True) -> bool:
         """Claim and execute one run; False if nothing was ready.
 
@@ -190,7 +207,7 @@ class Worker:
         """
         claim, self._next = self._next, None
         if claim is None:
-            claim = self.store.claim_run(self.worker_id, self.clock.now(), self.lease_seconds)
+            claim = self._claim()
         if claim is None:
             return False
         self.stats.claimed += 1
@@ -201,7 +218,7 @@ class Worker:
             self._lease = claim.lease
         started = time.monotonic()
         more = prefetch and not self._stop.is_set() and not self._at_limit()
-        ask = ClaimRequest(self.worker_id, self.lease_seconds) if more else None
+        ask = ClaimRequest(self.worker_id, self.lease_seconds, job_names()) if more else None
         try:
             state = self.executor.execute(claim, claim_next=ask)
             self._next = self.executor.next_claim
@@ -217,6 +234,45 @@ class Worker:
         else:
             self.stats.finished[state.value] = self.stats.finished.get(state.value, 0) + 1
         return True
+
+    def _claim(self) -> Claim | None:
+        """Claim a ready run of a job this worker knows; with none, learn the jobs of ready
+        runs it does not know (by importing their modules) and try once more."""
+        claim = self.store.claim_run(
+            self.worker_id, self.clock.now(), self.lease_seconds, jobs=job_names()
+        )
+        if claim is None and self._discovery.learn():
+            claim = self.store.claim_run(
+                self.worker_id, self.clock.now(), self.lease_seconds, jobs=job_names()
+            )
+        return claim
+
+    def _wait_for_gone(self) -> bool:
+        """With nothing to claim: if a run is leased by a worker that is gone (a SIGKILL
+        leaves its lease running), wait for the lease to expire so that the next claim takes
+        the run over (learning its job first if need be); True if we waited."""
+        now = self.clock.now()
+        gone = [
+            held
+            for held in self.store.held_leases(now)
+            if held.owner != self.worker_id and holder_is_gone(held, now)
+        ]
+        if not gone:
+            return False
+        first = min(gone, key=lambda held: held.expires_at)
+        delay = max((first.expires_at - now).total_seconds(), 0.0) + 0.05
+        log.warning(
+            "run %s is leased by worker %s, which is gone; waiting %.1fs for the lease to "
+            "expire to take the run over",
+            first.run_id,
+            first.owner,
+            delay,
+        )
+        if isinstance(self.clock, SystemClock):
+            self._stop.wait(delay)
+        else:
+            self.clock.sleep(delay)
+        return not self._stop.is_set()
 
     # ---- heartbeat --------------------------------------------------------------------
     def _heartbeat_loop(self) -> None:
@@ -240,6 +296,12 @@ class Worker:
                         elif status.cancel_requested:
                             self.interrupter.request(interrupts.CANCEL)
             if self._register:
-                self.store.heartbeat_worker(self.worker_id, now, lease.run_id if lease else None)
+                jobs = job_names()
+                learned = jobs if jobs != self._recorded_jobs else None
+                self.store.heartbeat_worker(
+                    self.worker_id, now, lease.run_id if lease else None, jobs=learned
+                )
+                if learned is not None:
+                    self._recorded_jobs = learned
         except StorageError as exc:
             log.warning("heartbeat failed: %s", exc)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from runwright.domain.events import EventKind, RunEvent
+from runwright.domain.events import EventKind, RunEvent, StoredEvent
 from runwright.domain.evidence import EvidenceLink
 from runwright.domain.failures import Failure
 from runwright.domain.ids import new_id
@@ -78,10 +78,11 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class ClaimRequest:
-    """Who wants the next run, and for how long (to claim it with another write)."""
+    """Who wants the next run, for how long, and of which jobs (None: any job)."""
 
     worker_id: str
     lease_seconds: float
+    jobs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,18 @@ class WorkerInfo:
     version: str
     stopped_at: datetime | None = None
     current_run_id: str | None = None
+    jobs: tuple[str, ...] | None = None  # the jobs it claims runs of (None: any)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldLease:
+    """A running run's live lease and the worker holding it (None: an unregistered one)."""
+
+    run_id: str
+    job_name: str
+    owner: str
+    expires_at: datetime
+    worker: WorkerInfo | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +184,20 @@ class Store(Protocol):
     def list_events(
         self, run_id: str, *, after_seq: int = 0, limit: int | None = None
     ) -> list[RunEvent]: ...
+    def list_stored_events(self, run_id: str) -> list[StoredEvent]: ...
     def list_step_attempts(self, run_id: str) -> list[StepAttempt]: ...
     def list_evidence(self, run_id: str) -> list[EvidenceLink]: ...
     def add_evidence(self, run_id: str, links: list[EvidenceLink], now: datetime) -> None: ...
 
     # worker side
-    def claim_run(self, worker_id: str, now: datetime, lease_seconds: float) -> Claim | None: ...
+    def claim_run(
+        self,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float,
+        *,
+        jobs: tuple[str, ...] | None = None,
+    ) -> Claim | None: ...
     def renew_lease(self, lease: Lease, now: datetime, lease_seconds: float) -> LeaseStatus: ...
     def load_progress(
         self, run_id: str
@@ -222,10 +243,26 @@ class Store(Protocol):
     # workers and health
     def register_worker(self, info: WorkerInfo) -> None: ...
     def heartbeat_worker(
-        self, worker_id: str, now: datetime, current_run_id: str | None
+        self,
+        worker_id: str,
+        now: datetime,
+        current_run_id: str | None,
+        *,
+        jobs: tuple[str, ...] | None = None,
     ) -> None: ...
     def stop_worker(self, worker_id: str, now: datetime) -> None: ...
     def list_workers(self, *, alive_since: datetime | None = None) -> list[WorkerInfo]: ...
+    def ready_unknown_jobs(
+        self,
+        now: datetime,
+        known: tuple[str, ...],
+        *,
+        skip_modules: tuple[str, ...] = (),
+        limit: int = 20,
+    ) -> list[tuple[str, str | None]]: ...
+    def held_leases(
+        self, now: datetime, *, jobs: tuple[str, ...] | None = None
+    ) -> list[HeldLease]: ...
     def find_stranded(
         self, now: datetime, *, worker_timeout: float, limit: int = 500
     ) -> list[StrandedRun]: ...

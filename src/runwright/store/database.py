@@ -72,7 +72,7 @@ class Database:
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                _make_folder(Path(database))
             engine = create_engine(
                 self.url,
                 isolation_level="AUTOCOMMIT",
@@ -168,6 +168,20 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _make_folder(database: Path) -> None:
+    """Create the folder of a SQLite file, or say in one line why it cannot be one."""
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"database_url: SQLite file {database} cannot be created: {exc.strerror or exc}",
+            hint="point RUNWRIGHT_DATABASE_URL (or --database-url) at a file in a folder "
+            "you can write",
+            field="database_url",
+            path=str(database),
+        ) from exc
 
 
 def sqlite_control(raw: Any, statement: str) -> None:

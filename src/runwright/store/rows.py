@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, RowMapping
 
-from runwright.domain.events import EventKind, RunEvent
+from runwright.domain.events import EventKind, RunEvent, StoredEvent
 from runwright.domain.evidence import EvidenceCounts, EvidenceLink
 from runwright.domain.failures import Failure
 from runwright.domain.runs import (
@@ -21,6 +21,7 @@ from runwright.domain.runs import (
     StepResult,
 )
 from runwright.domain.states import RunState
+from runwright.errors import EvidenceError
 from runwright.store.types import loads
 
 
@@ -127,17 +128,54 @@ def result_from_row(row: Row[Any]) -> StepResult:
     )
 
 
-def event_from_row(row: Row[Any]) -> RunEvent:
-    """Build a RunEvent from a ``run_events`` row."""
+def stored_event_from_row(row: Row[Any]) -> StoredEvent:
+    """A ``run_events`` row as stored, trusting nothing in it (for verification)."""
     m = row._mapping
+    return StoredEvent(
+        event_id=m["event_id"],
+        run_id=m["run_id"],
+        seq=m["seq"],
+        ts=m["ts"],
+        kind=m["kind"],
+        step_attempt_id=m["step_attempt_id"],
+        payload=m["payload"],
+        prev_hash=m["prev_hash"],
+        hash=m["hash"],
+    )
+
+
+def _tampered(m: RowMapping, field: str, problem: str) -> EvidenceError:
+    run_id = m["run_id"]
+    return EvidenceError(
+        f"run {run_id} event seq {m['seq']}: {field} {problem} (the stored event was edited)",
+        hint=f"`runwright evidence verify {run_id}` lists every problem in the run's log",
+        run_id=run_id,
+        field=f"run_events.{field}",
+    )
+
+
+def event_from_row(row: Row[Any]) -> RunEvent:
+    """Build a RunEvent from a ``run_events`` row; a row whose kind or payload was edited
+    into something unreadable is refused, naming its seq."""
+    m = row._mapping
+    try:
+        kind = EventKind(m["kind"])
+    except ValueError:
+        raise _tampered(m, "kind", f"{m['kind']!r} is not a run event kind") from None
+    try:
+        payload = loads(m["payload"])
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise _tampered(m, "payload", f"{str(m['payload'])[:40]!r} is not a JSON object")
     return RunEvent.model_construct(
         event_id=m["event_id"],
         run_id=m["run_id"],
         seq=m["seq"],
         ts=m["ts"],
-        kind=EventKind(m["kind"]),
+        kind=kind,
         step_attempt_id=m["step_attempt_id"],
-        payload=loads(m["payload"]),
+        payload=payload,
         prev_hash=m["prev_hash"],
         hash=m["hash"],
     )

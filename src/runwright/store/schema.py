@@ -174,6 +174,7 @@ workers = Table(
     Column("stopped_at", UtcDateTime),
     Column("current_run_id", String(ID)),
     Column("version", String(40), nullable=False),
+    Column("jobs", Text),  # JSON list of the job names it claims; NULL: any (older workers)
     Index(None, "heartbeat_at"),
 )
 

@@ -1,16 +1,18 @@
-"""Workers and health: who is working, and which runs are stranded."""
+"""Health: which runs are stranded (neither progressing nor waiting on something named)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from runwright.domain.states import ACTIVE_RUN_STATES, RunState, StateReason
-from runwright.store.base import StrandedRun, WorkerInfo
+from runwright.store.base import StrandedRun
 from runwright.store.database import Database
 from runwright.store.lifecycle import open_count
 from runwright.store.schema import run_deps, runs, workers
+from runwright.store.sql_workers import ready
 from runwright.store.types import loads
 
 #: Waiting reasons that name what the run waits for (a human, a reconcile, an approval…).
@@ -30,65 +32,9 @@ def _is_named_wait(reason: str | None) -> bool:
 
 
 class HealthOps:
-    """Worker registry and the stranded-run detector."""
+    """The stranded-run detector."""
 
     db: Database
-
-    def register_worker(self, info: WorkerInfo) -> None:
-        """Record a worker process as started."""
-        self.db.run(
-            lambda conn: conn.execute(
-                workers.insert().values(
-                    worker_id=info.worker_id,
-                    hostname=info.hostname,
-                    pid=info.pid,
-                    started_at=info.started_at,
-                    heartbeat_at=info.heartbeat_at,
-                    version=info.version,
-                    current_run_id=None,
-                )
-            )
-        )
-
-    def heartbeat_worker(self, worker_id: str, now: datetime, current_run_id: str | None) -> None:
-        """Record that a worker is alive (and what it is running)."""
-        self.db.run(
-            lambda conn: conn.execute(
-                workers.update()
-                .where(workers.c.worker_id == worker_id)
-                .values(heartbeat_at=now, current_run_id=current_run_id)
-            )
-        )
-
-    def stop_worker(self, worker_id: str, now: datetime) -> None:
-        """Record that a worker stopped cleanly."""
-        self.db.run(
-            lambda conn: conn.execute(
-                workers.update()
-                .where(workers.c.worker_id == worker_id)
-                .values(stopped_at=now, current_run_id=None)
-            )
-        )
-
-    def list_workers(self, *, alive_since: datetime | None = None) -> list[WorkerInfo]:
-        """Workers, newest first; only those heartbeating since ``alive_since`` if given."""
-        q = select(workers).order_by(workers.c.started_at.desc())
-        if alive_since is not None:
-            q = q.where(workers.c.heartbeat_at >= alive_since, workers.c.stopped_at.is_(None))
-        rows = self.db.run(lambda conn: conn.execute(q).all(), write=False)
-        return [
-            WorkerInfo(
-                worker_id=r.worker_id,
-                hostname=r.hostname,
-                pid=r.pid,
-                started_at=r.started_at,
-                heartbeat_at=r.heartbeat_at,
-                version=r.version,
-                stopped_at=r.stopped_at,
-                current_run_id=r.current_run_id,
-            )
-            for r in rows
-        ]
 
     def find_stranded(
         self, now: datetime, *, worker_timeout: float, limit: int = 500
@@ -97,11 +43,16 @@ class HealthOps:
         alive_since = now - timedelta(seconds=worker_timeout)
 
         def tx(conn: Connection) -> list[StrandedRun]:
-            alive = conn.execute(
-                select(func.count())
-                .select_from(workers)
-                .where(workers.c.heartbeat_at >= alive_since, workers.c.stopped_at.is_(None))
-            ).scalar_one()
+            known = (
+                conn.execute(
+                    select(workers.c.jobs).where(
+                        workers.c.heartbeat_at >= alive_since, workers.c.stopped_at.is_(None)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            alive = len(known)
             found: list[StrandedRun] = []
             candidates = conn.execute(
                 select(
@@ -141,9 +92,50 @@ class HealthOps:
                             hint=problem[1],
                         )
                     )
-            return found
+            if alive and all(jobs is not None for jobs in known):
+                found += _unknown_jobs(conn, now, known, limit)
+            return sorted(found, key=lambda s: s.run_id)[:limit]
 
         return self.db.run(tx, write=False)
+
+
+def _unknown_jobs(
+    conn: Connection, now: datetime, known_lists: Sequence[str | None], limit: int
+) -> list[StrandedRun]:
+    """Ready runs of a job that no live worker knows (each worker records its jobs; one
+    that recorded none claims anything, and then the caller does not ask)."""
+    known: set[str] = set()
+    for text in known_lists:
+        value = loads(text)
+        if isinstance(value, list):
+            known.update(str(v) for v in value)
+    q = (
+        select(runs.c.run_id, runs.c.state, runs.c.job_name, runs.c.job_module)
+        .where(runs.c.state.in_(_ACTIVE), ready(now))
+        .order_by(runs.c.run_id)
+        .limit(limit)
+    )
+    if known:
+        q = q.where(runs.c.job_name.not_in(sorted(known)))
+    found = []
+    for r in conn.execute(q):
+        module = r.job_module if r.job_module and r.job_module != "__main__" else None
+        hint = (
+            f"start a worker that imports it (`runwright worker --import {module}`); a worker "
+            "started before the job was added does not know it: restart it"
+            if module
+            else "start a worker whose imports register it"
+        )
+        found.append(
+            StrandedRun(
+                run_id=r.run_id,
+                state=RunState(r.state),
+                job_name=r.job_name,
+                problem=f"no live worker knows job {r.job_name!r}",
+                hint=hint,
+            )
+        )
+    return found
 
 
 def _diagnose(

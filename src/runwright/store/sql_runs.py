@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from runwright.domain.events import EventKind, RunEvent, check_event_kind
+from runwright.domain.events import EventKind, RunEvent, StoredEvent, check_event_kind
 from runwright.domain.evidence import EvidenceLink
 from runwright.domain.runs import Run, StepAttempt
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
@@ -22,6 +22,7 @@ from runwright.store.rows import (
     evidence_from_row,
     evidence_row,
     run_from_row,
+    stored_event_from_row,
 )
 from runwright.store.schema import evidence, run_deps, run_events, runs, step_attempts
 from runwright.store.types import dumps
@@ -316,6 +317,13 @@ class RunQueries:
         if limit is not None:
             q = q.limit(limit)
         return self.db.run(lambda conn: [event_from_row(r) for r in conn.execute(q)], write=False)
+
+    def list_stored_events(self, run_id: str) -> list[StoredEvent]:
+        """A run's events in order, exactly as stored (for verification: nothing trusted)."""
+        q = select(run_events).where(run_events.c.run_id == run_id).order_by(run_events.c.seq)
+        return self.db.run(
+            lambda conn: [stored_event_from_row(r) for r in conn.execute(q)], write=False
+        )
 
     def list_step_attempts(self, run_id: str) -> list[StepAttempt]:
         """A run's step attempts in sequence order."""

@@ -14,9 +14,10 @@ from runwright.store.sql_health import HealthOps
 from runwright.store.sql_resolve import ResolveOps
 from runwright.store.sql_runs import RunQueries
 from runwright.store.sql_worker import WorkerOps
+from runwright.store.sql_workers import WorkerRegistryOps
 
 
-class SqlStore(RunQueries, WorkerOps, HealthOps, ResolveOps):
+class SqlStore(RunQueries, WorkerOps, WorkerRegistryOps, HealthOps, ResolveOps):
     """Every durable operation, each in one transaction, on one database."""
 
     def __init__(self, db: Database):
@@ -45,5 +46,9 @@ class SqlStore(RunQueries, WorkerOps, HealthOps, ResolveOps):
 def open_store(settings: Settings, *, migrate: bool | None = None) -> SqlStore:
     """Open the store named by ``settings``, bringing its schema up to date if allowed."""
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    ensure_schema(db, auto_migrate=settings.auto_migrate if migrate is None else migrate)
+    try:
+        ensure_schema(db, auto_migrate=settings.auto_migrate if migrate is None else migrate)
+    except BaseException:
+        db.dispose()
+        raise
     return SqlStore(db)

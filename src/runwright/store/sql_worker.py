@@ -160,9 +160,19 @@ class WorkerOps:
     db: Database
     get_run: Callable[[str], Run]
 
-    def claim_run(self, worker_id: str, now: datetime, lease_seconds: float) -> Claim | None:
-        """Claim the oldest ready run, taking over one whose worker's lease expired."""
-        ask = ClaimRequest(worker_id, lease_seconds)
+    def claim_run(
+        self,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: float,
+        *,
+        jobs: tuple[str, ...] | None = None,
+    ) -> Claim | None:
+        """Claim the oldest ready run (of one of ``jobs`` if given), taking over one whose
+        worker's lease expired."""
+        if jobs is not None and not jobs:
+            return None
+        ask = ClaimRequest(worker_id, lease_seconds, jobs)
         return self.db.run(lambda conn: self._claim_in(conn, ask, now))
 
     def _claim_in(
@@ -173,9 +183,14 @@ class WorkerOps:
         pending: list[dict[str, Any]] | None = None,
     ) -> Claim | None:
         """Claim inside the caller's transaction (event rows go to ``pending`` if given)."""
-        q = claim_candidates(not self.db.is_sqlite, _CLAIM_BATCH)
+        if ask.jobs is not None and not ask.jobs:
+            return None
+        by_job = ask.jobs is not None
+        q = claim_candidates(not self.db.is_sqlite, _CLAIM_BATCH, by_job)
         expires = now + timedelta(seconds=ask.lease_seconds)
-        found = conn.execute(q, {"now": now})
+        found = conn.execute(
+            q, {"now": now, "jobs": list(ask.jobs or ())} if by_job else {"now": now}
+        )
         try:
             # One row at a time: the second candidate is only read (and typed) if the first
             # one's parent has no free slot.
@@ -358,8 +373,9 @@ class WorkerOps:
         }
         if a.failure is not None:
             payload["error"] = {"type": a.failure.type, "message": a.failure.message[:500]}
-        if outcome.evidence:
+        if outcome.evidence:  # the log's record of each artifact, checked by verification
             payload["evidence"] = [e.evidence_id for e in outcome.evidence]
+            payload["evidence_sha256"] = {e.evidence_id: e.sha256 for e in outcome.evidence}
         payload.update(outcome.extra)
         events = [
             NewEvent(
@@ -586,6 +602,8 @@ class WorkerOps:
             body["reason"] = reason
         if failure is not None:
             body["error"] = {"type": failure.type, "message": failure.message[:500]}
+        if manifest is not None:  # the log records the manifest, which anchors the log
+            body["manifest"] = {"path": manifest[0], "sha256": manifest[1]}
         event = NewEvent(EventKind.RUN_STATE_CHANGED, body)
         result_text = dumps(result, what="job result") if state == RunState.SUCCEEDED else None
 

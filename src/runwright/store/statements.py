@@ -57,9 +57,12 @@ def fenced_update(
     return stmt
 
 
-@lru_cache(maxsize=4)
-def claim_candidates(skip_locked: bool, batch: int) -> Select[tuple[object, ...]]:
-    """The oldest ready runs, with their parent's max_parallel (parameter ``now``)."""
+@lru_cache(maxsize=8)
+def claim_candidates(
+    skip_locked: bool, batch: int, by_job: bool = False
+) -> Select[tuple[object, ...]]:
+    """The oldest ready runs, with their parent's max_parallel (parameter ``now``); with
+    ``by_job`` only runs of the jobs named in the list parameter ``jobs``."""
     from sqlalchemy import or_
 
     parent = runs.alias("parent")
@@ -80,6 +83,8 @@ def claim_candidates(skip_locked: bool, batch: int) -> Select[tuple[object, ...]
         .order_by(runs.c.available_at, runs.c.run_id)
         .limit(batch)
     )
+    if by_job:
+        q = q.where(runs.c.job_name.in_(bindparam("jobs", expanding=True)))
     if skip_locked:
         q = q.with_for_update(skip_locked=True, of=runs)
     return q
