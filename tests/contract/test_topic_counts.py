@@ -148,10 +148,10 @@ def test_counts_of_events_there_before_the_migration(db_url: str, tmp_path: Any)
     db = Database(db_url)
     try:
         upgrade(db)
-        engine = create_engine(db_url)  # back to before 0007, the other branches kept
+        engine = create_engine(db_url)  # back to 0006 (before 0007), the other branches kept
         try:
             with engine.begin() as conn:
-                command.downgrade(alembic_config(conn), "workflows@-1")
+                command.downgrade(alembic_config(conn), "0006_wf_listing_indexes")
                 assert "0006_wf_listing_indexes" in current_revisions(conn)
         finally:
             engine.dispose()
