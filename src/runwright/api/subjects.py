@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from runwright.domain.runs import Run
+from runwright.domain.runs import Run, RunListing
 from runwright.execmodel.job import JOB_NAME as OPERATOR_JOB
 from runwright.patches.agent import AGENT_JOB
 from runwright.plans.spec import PHASE_JOB, PLAN_JOB, VALIDATE_JOB
@@ -98,5 +98,7 @@ def run_subject(run: Run) -> str:
 
 
 def with_subject(run: Run) -> dict[str, Any]:
-    """The run as JSON with its ``subject``."""
-    return {**run.model_dump(mode="json"), "subject": run_subject(run)}
+    """The run as JSON with its ``subject`` (the ``run_listing`` schema)."""
+    listing = RunListing(**run.model_dump(), subject=run_subject(run))
+    data: dict[str, Any] = listing.model_dump(mode="json")
+    return data

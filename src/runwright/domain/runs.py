@@ -167,3 +167,12 @@ class StepResult(BaseModel):
     failure: Failure | None = None
     step_attempt_id: Ulid
     completed_at: datetime
+
+
+class RunListing(Run):
+    """A run as ``runwright run list --json`` prints it: the run record and its subject."""
+
+    subject: str | None = Field(
+        default=None,
+        description="What the run is about: an operator, a plan, plan/phase, a tool and phase…",
+    )

@@ -8,10 +8,11 @@ from runwright.domain.events import RunEvent
 from runwright.domain.evidence import EvidenceLink, Manifest
 from runwright.domain.failures import Failure
 from runwright.domain.retry import RetryPolicy
-from runwright.domain.runs import Run, StepAttempt, StepResult
+from runwright.domain.runs import Run, RunListing, StepAttempt, StepResult
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "run_record": Run,
+    "run_listing": RunListing,
     "step_attempt": StepAttempt,
     "step_result": StepResult,
     "run_event": RunEvent,
