@@ -19,10 +19,23 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-# Lines are wrapped to the terminal's width for people; a pipe or a file (a script, a log, CI)
-# gets each message on one line, however long.
-console = Console(highlight=False, soft_wrap=not _is_terminal(sys.stdout))
-err_console = Console(stderr=True, highlight=False, soft_wrap=not _is_terminal(sys.stderr))
+class _Console(Console):
+    """A console whose messages (strings and Text) are wrapped to the terminal's width for
+    people, but printed whole, one line each, to a pipe or a file (a script, a log, CI).
+    Tables and panels are laid out as usual."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if (
+            options.get("soft_wrap") is None
+            and all(isinstance(o, str | Text) for o in objects)
+            and not _is_terminal(self.file)
+        ):
+            options["soft_wrap"] = True
+        super().print(*objects, **options)
+
+
+console = _Console(highlight=False)
+err_console = _Console(stderr=True, highlight=False)
 
 STATE_STYLES = {
     "pending": "cyan",
