@@ -1,4 +1,5 @@
-"""Wake-up hints: PostgreSQL LISTEN/NOTIFY wakes idle workers early; polling stays the truth."""
+"""Wake-up hints: PostgreSQL LISTEN/NOTIFY, or a local signal on one SQLite file, wakes idle
+workers early; polling stays the truth."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 from typing import Protocol
 
 from runwright.store.base import Store
+from runwright.store.wake_signal import WakeListener
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,18 @@ class PostgresWakeup:
 
 
 def wakeup_for(store: Store, event: threading.Event) -> Wakeup | None:
-    """A PostgreSQL listener for SQL stores on PostgreSQL; None elsewhere (polling only)."""
+    """A PostgreSQL listener, or a local socket for a SQLite file; None elsewhere (polling only)."""
     db = getattr(store, "db", None)
-    if db is None or db.is_sqlite:
+    if db is None:
         return None
+    if db.is_sqlite:
+        folder = db.wake_folder
+        if folder is None:
+            return None
+        try:
+            return WakeListener(folder, event.set)
+        except OSError as exc:  # no wake-ups here (a long temp path, say): polling finds work
+            log.debug("no local wake-up signal: %s", exc)
+            return None
     url = db.url.set(drivername="postgresql")
     return PostgresWakeup(url.render_as_string(hide_password=False), event)

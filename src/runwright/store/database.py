@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from runwright.errors import ConfigError, Conflict, StorageError, StoreUnavailable
+from runwright.store.wake_signal import signal_workers, wake_dir
 
 T = TypeVar("T")
 
@@ -118,10 +119,13 @@ class Database:
                     try:
                         yield conn
                     except BaseException:
+                        conn.info.pop(WAKE_FLAG, None)
                         if raw.in_transaction:  # SQLite may have rolled back already
                             sqlite_control(raw, "ROLLBACK")
                         raise
                     sqlite_control(raw, "COMMIT")
+                    if conn.info.pop(WAKE_FLAG, False):
+                        self.wake_workers()
                 else:
                     with conn.begin():
                         yield conn
@@ -134,8 +138,24 @@ class Database:
         try:
             with self.engine.connect() as raw:
                 yield raw if self.is_sqlite else raw.execution_options(isolation_level="AUTOCOMMIT")
+                if raw.info.pop(WAKE_FLAG, False):
+                    self.wake_workers()
         except DBAPIError as exc:
             raise translate(exc) from exc
+
+    @property
+    def wake_folder(self) -> Path | None:
+        """Where idle workers of this SQLite file listen for wake-ups (None: not a file)."""
+        database = self.url.database or ""
+        if not self.is_sqlite or not database or database == ":memory:":
+            return None
+        return wake_dir(Path(database))
+
+    def wake_workers(self) -> None:
+        """Signal idle workers on this SQLite file that work may be ready (a hint only)."""
+        folder = self.wake_folder
+        if folder is not None:
+            signal_workers(folder)
 
     def run(
         self,
@@ -182,6 +202,10 @@ def _make_folder(database: Path) -> None:
             field="database_url",
             path=str(database),
         ) from exc
+
+
+#: Set on a connection whose transaction made work ready; the wake-up goes out after COMMIT.
+WAKE_FLAG = "runwright_wake"
 
 
 def sqlite_control(raw: Any, statement: str) -> None:

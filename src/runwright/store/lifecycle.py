@@ -22,6 +22,7 @@ from runwright.domain.states import (
 )
 from runwright.errors import Conflict, NotFound
 from runwright.store.chain import ChainHead, NewEvent, append_locked
+from runwright.store.database import WAKE_FLAG
 from runwright.store.schema import run_deps, runs
 from runwright.store.types import UtcDateTime, loads
 
@@ -87,9 +88,12 @@ def _awaits(wait_for: str | None, child_id: str) -> bool:
 
 
 def notify_ready(conn: Connection) -> None:
-    """Wake idle PostgreSQL workers (a hint only; polling is the correctness path)."""
+    """Wake idle workers (a hint only; polling is the correctness path): PostgreSQL's NOTIFY,
+    delivered at commit; on SQLite a local signal sent once the transaction commits."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_notify('runwright_ready', '')"))
+    else:
+        conn.info[WAKE_FLAG] = True
 
 
 def open_count(conn: Connection, run_ids: list[str]) -> int:
