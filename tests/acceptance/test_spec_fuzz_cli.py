@@ -26,7 +26,7 @@ from tests.acceptance import spec_fuzz as fz
 from tests.workers import worker_env
 
 IN_PROCESS = settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
