@@ -260,3 +260,16 @@ def test_a_broken_workflow_module_is_named(root: Path) -> None:
     error_line(
         rw(root, "workflow", "deploy", "wfevery:wf"), "wfevery:wf", "producer 'poll'", "every"
     )
+
+
+def test_init_names_a_kept_profile_json_that_does_not_load(tmp_path: Path) -> None:
+    """`init` on a project whose edited profile.json is nested 5000 deep: a kept_file_invalid
+    finding naming the file, exit 1 (before: `internal error: RecursionError`)."""
+    root = init_repo(tmp_path / "repo", {"app.py": "print(1)\n"})
+    assert rw(root, "init", ".").returncode == 0
+    (root / ".runwright" / "profile.json").write_text("[" * 5000 + "]" * 5000)
+    proc = rw(root, "init", ".", "--dry-run")
+    assert proc.returncode == 1
+    assert "internal error" not in proc.stdout + proc.stderr
+    assert "kept_file_invalid profile.json does not load" in proc.stdout
+    assert ".runwright/profile.json: (root): nested deeper than 64 levels" in proc.stdout
