@@ -42,8 +42,9 @@ def validate_data(data: Any, model: type[M], *, source: str, hint: str) -> M:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(root)"
         more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
         raise ConfigError(
-            f"{source}: {field}: {first['msg']}{more}", hint=hint, path=source, field=field
+            f"{source}: {field}: {message}{more}", hint=hint, path=source, field=field
         ) from exc
 
 
