@@ -135,9 +135,14 @@ def test_broken_specs_never_end_in_an_internal_error(
 def test_broken_specs_through_the_real_cli_in_a_subprocess(
     kind: str, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """A sample of the same documents through `python -m runwright` as a subprocess."""
+    """A sample of the same documents through `python -m runwright` as a subprocess; an
+    operator is also run (`op run`), which must refuse it before any run when it must fail."""
     root = project(tmp_path_factory, f"{kind}-subprocess")
-    fuzz(kind, root, subprocess_cli, data.draw(fz.broken_docs(kind)))
+    doc = data.draw(fz.broken_docs(kind))
+    fuzz(kind, root, subprocess_cli, doc)
+    if kind == "operator":
+        argv = ("--home", str(root / ".runwright"), "op", "run", "WriteRows")
+        fz.check_answer(subprocess_cli(root, *argv), doc, "Fuzz.yaml", argv)
 
 
 @IN_PROCESS
