@@ -1,8 +1,8 @@
 """Shared fixtures: a real SQLite file and a real PostgreSQL schema per test.
 
 Each test's database is fresh and migrated to the head revision, made from a template built
-once per test session: a copy of a migrated SQLite file, or a PostgreSQL schema built by
-replaying the migration's statements (see ``tests/pg.py``). Tests of migrating a database
+once per test session: a copy of a migrated SQLite file, or a PostgreSQL schema made by
+replaying the migration's statements (see ``tests/pg_schemas.py``). Tests of migrating a database
 ask for ``empty_db_url`` (or ``empty_pg_url``) instead; in ``tests/migration`` ``db_url``
 is empty.
 """
@@ -23,9 +23,10 @@ from runwright.api.client import Client
 from runwright.config import Settings, load_settings
 from runwright.engine.clock import FakeClock
 from runwright.store.database import Database
-from runwright.store.migrate import upgrade
+from runwright.store.migrate import ensure_schema, upgrade
 from runwright.store.sql_store import SqlStore
 from tests import pg
+from tests import pg_schemas as pg_schemas_
 
 TESTS_DIR = Path(__file__).parent
 JOBS_DIR = TESTS_DIR / "jobs"
@@ -52,29 +53,39 @@ def pg_base_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def pg_template(pg_base_url: str) -> pg.SchemaTemplate:
-    """The statements that migrate an empty PostgreSQL schema, recorded once per session."""
-    return pg.record_migration(pg_base_url)
+def pg_schemas(pg_base_url: str) -> Iterator[pg_schemas_.Schemas]:
+    """Makes and drops the tests' schemas over one connection kept for the session."""
+    schemas = pg_schemas_.Schemas(pg_base_url)
+    yield schemas
+    schemas.close()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_base_url: str) -> pg_schemas_.SchemaTemplate:
+    """The SQL that migrates an empty PostgreSQL schema, recorded once per session."""
+    return pg_schemas_.record_migration(pg_base_url)
 
 
 @pytest.fixture
-def pg_url(pg_base_url: str, pg_template: pg.SchemaTemplate) -> Iterator[str]:
+def pg_url(
+    pg_base_url: str, pg_schemas: pg_schemas_.Schemas, pg_template: pg_schemas_.SchemaTemplate
+) -> Iterator[str]:
     """A URL whose search_path is a fresh, migrated schema, dropped after the test."""
-    schema = pg.clone_schema(pg_base_url, pg_template)
+    schema = pg_schemas.create(pg_template)
     try:
         yield pg.schema_url(pg_base_url, schema)
     finally:
-        pg.drop_schema(pg_base_url, schema)
+        pg_schemas.drop(schema)
 
 
 @pytest.fixture
-def empty_pg_url(pg_base_url: str) -> Iterator[str]:
+def empty_pg_url(pg_base_url: str, pg_schemas: pg_schemas_.Schemas) -> Iterator[str]:
     """A URL whose search_path is a fresh, empty schema, dropped after the test."""
-    schema = pg.create_schema(pg_base_url)
+    schema = pg_schemas.create()
     try:
         yield pg.schema_url(pg_base_url, schema)
     finally:
-        pg.drop_schema(pg_base_url, schema)
+        pg_schemas.drop(schema)
 
 
 @pytest.fixture(scope="session")
@@ -115,9 +126,9 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def database(db_url: str) -> Iterator[Database]:
-    """A migrated database handle (upgrading is a no-op unless ``db_url`` was empty)."""
+    """A migrated database handle (it migrates only if ``db_url`` was empty)."""
     db = Database(db_url)
-    upgrade(db)
+    ensure_schema(db, auto_migrate=True)  # reads the revision without the migration lock
     yield db
     db.dispose()
 

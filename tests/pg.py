@@ -3,14 +3,9 @@
 ``RUNWRIGHT_TEST_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``) is
 tried first. If nothing answers there and the server binaries are installed, a temporary
 cluster is started on a free loopback port and stopped afterwards. Each test then gets its
-own schema through ``search_path``. ``RUNWRIGHT_TEST_PG_BINARIES`` names the binaries'
-folder, or ``none`` to pretend they are not installed.
-
-A migrated schema is made by replaying a :class:`SchemaTemplate`: the statements that
-runwright's migrations sent to the server while migrating one empty schema, recorded once per
-test session. Migrating through Alembic costs a test about half a second; the replay sends
-the same statements without the Python around them and without the migration lock, which
-every test run on the server would otherwise queue for.
+own schema through ``search_path`` (made by ``tests/pg_schemas.py``).
+``RUNWRIGHT_TEST_PG_BINARIES`` names the binaries' folder, or ``none`` to pretend they are not
+installed.
 """
 
 from __future__ import annotations
@@ -25,16 +20,10 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
-
-from runwright.store.database import Database
-from runwright.store.migrate import upgrade
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -47,14 +36,15 @@ def configured_url() -> str:
 def answers(url: str) -> bool:
     """True if a PostgreSQL server accepts a connection at ``url``."""
     try:
-        with psycopg.connect(_libpq(url), connect_timeout=3) as conn:
+        with psycopg.connect(libpq(url), connect_timeout=3) as conn:
             conn.execute("SELECT 1")
         return True
     except psycopg.Error:
         return False
 
 
-def _libpq(url: str) -> str:
+def libpq(url: str) -> str:
+    """``url`` as libpq takes it (no SQLAlchemy driver name)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
@@ -162,65 +152,12 @@ def schema_url(base: str, schema: str) -> str:
 def create_schema(base: str) -> str:
     """Create a fresh schema for one test; return its name."""
     name = f"rw_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(base), autocommit=True) as conn:
+    with psycopg.connect(libpq(base), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{name}"')
     return name
 
 
 def drop_schema(base: str, name: str) -> None:
     """Drop a test's schema and everything in it."""
-    with psycopg.connect(_libpq(base), autocommit=True) as conn:
+    with psycopg.connect(libpq(base), autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One statement as the driver received it."""
-
-    sql: str
-    params: Any
-    many: bool
-
-
-@dataclass(frozen=True)
-class SchemaTemplate:
-    """What migrating an empty schema to the head revision sends to the server."""
-
-    statements: tuple[Statement, ...]
-
-
-def record_migration(base: str) -> SchemaTemplate:
-    """Migrate a scratch schema to the head revision, recording every statement sent.
-
-    The migration lock (a server-wide advisory lock) is left out: a schema being built for
-    one test is seen by no one else. Everything else, ``alembic_version`` included, is kept.
-    """
-    schema = create_schema(base)
-    recorded: list[Statement] = []
-
-    def record(_conn: Any, _cursor: Any, sql: str, params: Any, _context: Any, many: bool) -> None:
-        if "pg_advisory" not in sql:
-            recorded.append(Statement(sql, params, many))
-
-    db = Database(schema_url(base, schema))
-    try:
-        event.listen(db.engine, "before_cursor_execute", record)
-        upgrade(db)
-    finally:
-        db.dispose()
-        drop_schema(base, schema)
-    return SchemaTemplate(tuple(recorded))
-
-
-def clone_schema(base: str, template: SchemaTemplate) -> str:
-    """Create a fresh schema migrated by replaying ``template`` in one transaction."""
-    name = f"rw_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(base)) as conn, conn.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{name}"')
-        cur.execute(f'SET LOCAL search_path TO "{name}"')
-        for st in template.statements:
-            if st.many:
-                cur.executemany(st.sql, st.params)
-            else:
-                cur.execute(st.sql, st.params)
-    return name

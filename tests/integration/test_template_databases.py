@@ -11,6 +11,7 @@ from sqlalchemy import inspect, make_url, text
 from runwright.store.database import Database
 from runwright.store.migrate import head_revisions, read_current, upgrade
 from tests import pg
+from tests.pg_schemas import Schemas
 
 
 def _shape(url: str) -> dict[str, Any]:
@@ -95,9 +96,10 @@ def test_a_tests_changes_stay_in_its_own_copy(db_url: str, request: pytest.Fixtu
         assert "scratch" not in _tables(f"sqlite:///{template}")
         return
     base: str = request.getfixturevalue("pg_base_url")
-    schema = pg.clone_schema(base, request.getfixturevalue("pg_template"))
+    schemas: Schemas = request.getfixturevalue("pg_schemas")
+    schema = schemas.create(request.getfixturevalue("pg_template"))
     try:
         assert "runs" in _tables(pg.schema_url(base, schema))
         assert "scratch" not in _tables(pg.schema_url(base, schema))
     finally:
-        pg.drop_schema(base, schema)
+        schemas.drop(schema)
