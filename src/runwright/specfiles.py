@@ -279,7 +279,10 @@ def _shape(root: Any, source: str) -> None:
 
 
 def _at(where: str, key: Any) -> str:
-    return f"{where}.{key}" if where else str(key)
+    name = str(key)
+    if not name.isprintable():  # a key with a newline or a NUL stays readable on one line
+        name = repr(name)[1:-1]
+    return f"{where}.{name}" if where else name
 
 
 def _scalar(value: Any, where: str, source: str) -> Any:

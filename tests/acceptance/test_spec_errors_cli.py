@@ -273,3 +273,11 @@ def test_init_names_a_kept_profile_json_that_does_not_load(tmp_path: Path) -> No
     assert "internal error" not in proc.stdout + proc.stderr
     assert "kept_file_invalid profile.json does not load" in proc.stdout
     assert ".runwright/profile.json: (root): nested deeper than 64 levels" in proc.stdout
+
+
+def test_an_error_naming_a_file_with_a_newline_stays_one_line(root: Path) -> None:
+    """`plan validate` of a missing file whose name holds a newline: the name is escaped, so
+    the error is one line."""
+    proc = rw(root, "plan", "validate", "evil\nname.yaml")
+    line = error_line(proc, "evil\\nname.yaml: no such plan file")
+    assert line.isprintable()

@@ -146,3 +146,11 @@ def test_json_and_toml_get_the_same_checks(tmp_path: Path) -> None:
         parse_toml("[execmodel]\ndebug_minutes = inf\n", "config.toml")
     with pytest.raises(SpecFileError, match="nested deeper"):
         parse_toml("a = " + "[" * 500 + "]" * 500, "config.toml")
+
+
+def test_a_key_with_control_characters_is_named_escaped() -> None:
+    """A field path built from a key holding a record separator and a NUL stays one line."""
+    with pytest.raises(SpecFileError) as info:
+        specfiles.parse_json('{"project_id": {"\\u001e\\u0000": null}}', "p.json")
+    assert info.value.where == "project_id.\\x1e\\x00"
+    assert str(info.value).isprintable()

@@ -178,6 +178,6 @@ def _fail(exc: BaseException, debug: bool, line: str) -> Any:
 
 
 def _err_line(line: str, style: str | None = None) -> None:
-    from runwright.cli.output import err_console
+    from runwright.cli.output import err_console, one_line
 
-    err_console.print(line, markup=False, style=style, soft_wrap=True)
+    err_console.print(one_line(line), markup=False, style=style, soft_wrap=True)
