@@ -3,8 +3,9 @@
 Every loader of a user-written file (operators, plans, policy, router, phases, profiles, mode
 configuration, config.toml) reads it here. A spec file must be UTF-8 text of at most
 ``MAX_BYTES``; its document is nested at most ``MAX_DEPTH`` levels and holds at most
-``MAX_VALUES`` values once YAML aliases are expanded (never a cycle); numbers are finite and
-fit a 64-bit integer; strings hold no NUL and no lone surrogate. What comes back is plain JSON
+``MAX_VALUES`` values once YAML aliases are expanded (never a cycle); a YAML mapping's keys are
+unique and an explicitly tagged value must build; numbers are finite and fit a 64-bit integer;
+strings hold no NUL and no lone surrogate. What comes back is plain JSON
 data: YAML dates become their ISO text, tuples become lists; binary data and sets are refused.
 Anything else is a :class:`SpecFileError` whose one-line message names the file and the line
 (or the field) and says what is wrong.

@@ -281,3 +281,21 @@ def test_an_error_naming_a_file_with_a_newline_stays_one_line(root: Path) -> Non
     proc = rw(root, "plan", "validate", "evil\nname.yaml")
     line = error_line(proc, "evil\\nname.yaml: no such plan file")
     assert line.isprintable()
+
+
+def test_names_from_spec_files_are_printed_as_text_not_markup(root: Path) -> None:
+    """A mode whose intent, risk, keywords and tags look like Rich markup (`[/x]`): `modes`
+    and `classify` print them as written (before: `internal error: MarkupError`)."""
+    (root / ".runwright" / "modes.yaml").write_text(
+        'modes:\n  RESEARCH:\n    intent: "[/x]"\n    primary_risk: "[bold"\n'
+        '    keywords: ["[/y]"]\ntags: ["[/z]"]\n'
+    )
+    listed = rw(root, "modes")
+    assert listed.returncode == 0, listed.stderr
+    assert "[/x]" in listed.stdout
+    assert "MODEL/ANALYZE, [/z]" in listed.stdout
+    matched = rw(root, "classify", "do [/y] now")
+    assert matched.returncode == 0, matched.stderr
+    assert "matched: [/y] → RESEARCH" in matched.stdout
+    unmatched = rw(root, "classify", "[/q]")
+    assert "no mode for '[/q]'" in unmatched.stdout

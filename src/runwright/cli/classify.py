@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from runwright.cli.context import AppContext, pass_app
 from runwright.cli.output import console, print_json
@@ -20,15 +21,15 @@ def classify(app: AppContext, title: str, mode: str | None, as_json: bool) -> No
         print_json(found)
         return
     if found.mode_id is None:
-        console.print(f"[yellow]no mode[/yellow] for {found.title!r}")
+        console.print(f"[yellow]no mode[/yellow] for {escape(repr(found.title))}")
     else:
         how = "override" if found.override else "classifier"
-        console.print(f"[bold]{found.mode_id}[/bold] ({how})")
+        console.print(f"[bold]{escape(found.mode_id)}[/bold] ({how})")
     if found.matches:
         words = ", ".join(f"{m.keyword} → {m.mode_id}" for m in found.matches)
-        console.print(f"[dim]matched: {words}[/dim]")
+        console.print(f"[dim]matched: {escape(words)}[/dim]")
     if found.hint:
-        console.print(f"[dim]{found.hint}[/dim]")
+        console.print(f"[dim]{escape(found.hint)}[/dim]")
 
 
 def register(cli: click.Group) -> None:

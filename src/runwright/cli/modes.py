@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from runwright.cli.context import AppContext, pass_app
 from runwright.cli.output import console, print_json
@@ -46,20 +48,25 @@ def modes(app: AppContext, mode_id: str | None, as_json: bool) -> None:
     )
     for m in chosen:
         table.add_row(
-            f"[bold]{m.mode_id}[/bold]" + ("" if m.builtin else "\n[dim](project)[/dim]"),
-            m.intent,
-            ", ".join(m.typical_outputs),
-            m.primary_risk,
-            _pattern(m),
-            "\n".join(f"{r.when} → {r.then}" for r in m.stop_rules),
+            f"[bold]{escape(m.mode_id)}[/bold]" + ("" if m.builtin else "\n[dim](project)[/dim]"),
+            *(
+                Text(text)
+                for text in (
+                    m.intent,
+                    ", ".join(m.typical_outputs),
+                    m.primary_risk,
+                    _pattern(m),
+                    "\n".join(f"{r.when} → {r.then}" for r in m.stop_rules),
+                )
+            ),
         )
     console.print(table)
     if mode_id:
-        console.print(f"keywords: {', '.join(chosen[0].keywords) or '—'}")
+        console.print(f"keywords: {', '.join(chosen[0].keywords) or '—'}", markup=False)
         return
-    console.print(f"tags (not modes): {', '.join(registry.tags) or '—'}")
+    console.print(f"tags (not modes): {', '.join(registry.tags) or '—'}", markup=False)
     for rule in registry.universal_rules:
-        console.print(f"[dim]every mode stops when {rule.when} → {rule.then}[/dim]")
+        console.print(f"[dim]every mode stops when {escape(f'{rule.when} → {rule.then}')}[/dim]")
 
 
 def register(cli: click.Group) -> None:
