@@ -299,3 +299,16 @@ def test_names_from_spec_files_are_printed_as_text_not_markup(root: Path) -> Non
     assert "matched: [/y] → RESEARCH" in matched.stdout
     unmatched = rw(root, "classify", "[/q]")
     assert "no mode for '[/q]'" in unmatched.stdout
+
+
+def test_tables_print_names_that_look_like_markup(root: Path) -> None:
+    """An operator named `[/x]` in `op list` and a forbidden path `[/y]` in `patch policy`
+    print as written (before: `internal error: MarkupError`)."""
+    write_op(root / ".runwright" / "operators", operator(name="[/x]"))
+    (root / ".runwright" / "policy.yaml").write_text('global: {forbid_touching_paths: ["[/y]"]}\n')
+    listed = rw(root, "op", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "[/x]" in listed.stdout
+    policy = rw(root, "patch", "policy")
+    assert policy.returncode == 0, policy.stderr
+    assert "['[/y]']" in policy.stdout

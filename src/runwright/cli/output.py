@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.text import Text
 
 
@@ -22,7 +23,7 @@ def _is_terminal(stream: Any) -> bool:
 class _Console(Console):
     """A console whose messages (strings and Text) are wrapped to the terminal's width for
     people, but printed whole, one line each, to a pipe or a file (a script, a log, CI).
-    Tables and panels are laid out as usual."""
+    Tables and panels are laid out as usual. Text that is not valid markup prints as written."""
 
     def print(self, *objects: Any, **options: Any) -> None:
         if (
@@ -32,6 +33,14 @@ class _Console(Console):
         ):
             options["soft_wrap"] = True
         super().print(*objects, **options)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """``text`` with its markup, or as written when it is not valid markup (a name from a
+        spec file or a diff such as ``[/x]`` in a table cell)."""
+        try:
+            return super().render_str(text, **options)
+        except MarkupError:
+            return super().render_str(text, **{**options, "markup": False})
 
 
 console = _Console(highlight=False)
