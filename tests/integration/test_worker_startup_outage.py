@@ -141,7 +141,7 @@ def test_a_worker_started_while_postgres_is_down_waits_for_it(
         worker.wait(timeout=30)
         client.close()
     assert "Traceback" not in log.read_text()
-    assert during.count("store unavailable") >= 2  # the outage lasted several turns
+    assert "store unavailable" in during  # the worker saw the outage (how often depends on load)
     failures = re.findall(r"ticker (\S+) failed \((\w+)\)", during)
     assert failures  # the tickers did fail during the outage…
     assert len(failures) == len(set(failures)), failures  # …once per ticker and kind
