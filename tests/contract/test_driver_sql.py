@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from runwright.domain.ids import new_id
-from runwright.store import chain, sql_worker
+from runwright.store import chain, driver_sql, sql_worker
 from runwright.store.database import Database
 from runwright.store.driver_sql import DriverStatement
 from runwright.store.sql_store import SqlStore
@@ -21,13 +21,21 @@ class _Rollback(Exception):
 
 
 def _sent(db: Database, run: Any) -> list[tuple[str, Any]]:
-    """What reached the driver while ``run(conn)`` ran in a rolled-back transaction."""
+    """What reached the driver while ``run(conn)`` ran in a rolled-back transaction: through
+    SQLAlchemy's cursor execution or through the hot path's ``send``."""
     seen: list[tuple[str, Any]] = []
 
     def listen(_c: Any, _cur: Any, statement: str, parameters: Any, *_a: Any) -> None:
         seen.append((statement, parameters))
 
+    original = driver_sql.send
+
+    def send(conn: Any, sql: str, params: Any, *, many: bool = False) -> Any:
+        seen.append((sql, params))
+        return original(conn, sql, params, many=many)
+
     event.listen(db.engine, "before_cursor_execute", listen)
+    driver_sql.send = send
     try:
         with db.transaction() as conn:
             run(conn)
@@ -35,6 +43,7 @@ def _sent(db: Database, run: Any) -> list[tuple[str, Any]]:
     except _Rollback:
         pass
     finally:
+        driver_sql.send = original
         event.remove(db.engine, "before_cursor_execute", listen)
     return seen
 
@@ -261,3 +270,54 @@ def test_the_postgres_step_record_sends_what_sqlalchemy_sends(pg_url: str) -> No
         _same_as_core(store.db, pg_fast._RECORD_STEP, params)
     finally:
         db.dispose()
+
+
+def test_a_driver_error_is_translated_like_any_other(store: SqlStore) -> None:
+    """A constraint violated by a hot statement comes back as runwright's Conflict (the driver's
+    error wrapped as SQLAlchemy wraps it), and the transaction writes nothing."""
+    from runwright.errors import Conflict
+
+    store.create_run(new_run(), T0)
+    lease = claim(store, "w1", T0, 30)
+    params = next(p for s, p in _cases(store) if s is sql_worker._INSERT_ATTEMPT)
+    params = {**params, "run_id": lease.run_id}
+
+    def twice(conn: Any) -> None:
+        sql_worker._INSERT_ATTEMPT.execute(conn, params)
+        sql_worker._INSERT_ATTEMPT.execute(conn, params)
+
+    with pytest.raises(Conflict, match="constraint"):
+        store.db.run(twice)
+    assert store.list_step_attempts(lease.run_id) == []
+
+
+def test_a_pinned_connection_serves_each_transaction_and_is_replaced_after_an_error(
+    database: Database,
+) -> None:
+    """Inside ``pinned()`` one thread's transactions share one connection; after a failed
+    transaction the next one checks out a new, working one; outside the block the pool hands
+    connections out as before."""
+    from sqlalchemy import text
+
+    seen: list[Any] = []
+
+    def which(conn: Any) -> None:
+        seen.append(conn)
+        conn.execute(text("SELECT 1"))
+
+    with database.pinned():
+        database.run(which)
+        database.run(which)
+        assert seen[0] is seen[1]
+
+        def fails(conn: Any) -> None:
+            which(conn)
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            database.run(fails)
+        database.run(which)
+    assert seen[3] is not seen[0]
+    assert seen[0].closed
+    database.run(which)
+    assert seen[4] is not seen[3]

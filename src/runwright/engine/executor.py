@@ -71,7 +71,8 @@ class Executor:
         self._claim_next = claim_next
         self.next_claim = None
         try:
-            return self._execute(run, lease)
+            with self.store.pinned():
+                return self._execute(run, lease)
         except (EngineFault, StorageError, LeaseLost) as exc:
             cause = exc.cause if isinstance(exc, EngineFault) else exc
             log.warning("abandoned run %s: %s", run.run_id, cause)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -190,6 +191,10 @@ class Store(Protocol):
     def add_evidence(self, run_id: str, links: list[EvidenceLink], now: datetime) -> None: ...
 
     # worker side
+    def pinned(self) -> AbstractContextManager[None]:
+        """While the block runs, this thread's transactions reuse one connection."""
+        ...
+
     def claim_run(
         self,
         worker_id: str,

@@ -1,24 +1,30 @@
-"""Hot statements sent with ``exec_driver_sql``: compiled once per dialect, bound by hand.
+"""The hot-path idiom: a Core statement compiled once per dialect, sent on the driver's cursor.
 
 ``Connection.execute`` of even a prebuilt Core statement looks its compiled form up in the
 statement cache, builds the parameter dictionary from every bind, runs each value through its
-type's bind processor and sets up a typed result: about 30 us a statement on SQLite, more than
-SQLite needs to run it. The few statements run for every durable step and every claim are
-therefore kept here as ``DriverStatement``: the same Core statement, compiled once per dialect,
-with the bind processors of the parameters that have one (timestamps) looked up once. Executing
-it sends exactly the SQL text and values SQLAlchemy would send, through ``exec_driver_sql`` on
-the same connection (same transaction, same events, same error wrapping). Results come back
-untyped, so a statement whose result is read keeps to columns that need no conversion.
+type's bind processor, fires events and sets up a typed result: tens of microseconds a
+statement, more than SQLite needs to run it. The statements run for every durable step and
+every claim are therefore kept as ``DriverStatement``: the same Core statement, compiled once
+per dialect, with the bind processors of the parameters that have one (timestamps) looked up
+once. Executing it sends exactly the SQL text and values SQLAlchemy would send (a contract test
+checks this on both databases), on the DBAPI cursor of the caller's connection, inside the
+caller's transaction, through the one function ``send``. Driver errors are wrapped as
+SQLAlchemy wraps them, so the store's error translation sees them alike; a lost PostgreSQL
+connection is invalidated so the pool does not hand it out again. Results come back untyped,
+so a statement whose result is read keeps to columns that need no conversion.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult
+from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeEngine
@@ -112,9 +118,85 @@ class DriverStatement:
 
     def execute(
         self, conn: Connection, params: dict[str, Any] | Sequence[dict[str, Any]]
-    ) -> CursorResult[Any]:
+    ) -> DriverResult:
         """Run it with one parameter set, or with several (the driver's executemany)."""
         compiled = self.compiled(conn.dialect)
         if isinstance(params, dict):
-            return conn.exec_driver_sql(compiled.sql, compiled.bind(params))
-        return conn.exec_driver_sql(compiled.sql, [compiled.bind(p) for p in params])
+            return send(conn, compiled.sql, compiled.bind(params))
+        return send(conn, compiled.sql, [compiled.bind(p) for p in params], many=True)
+
+
+class DriverResult:
+    """What a sent statement gave back: its row count and, for a query, its rows (tuples
+    whose fields are also reachable by column name)."""
+
+    __slots__ = ("_cursor", "rowcount")
+
+    def __init__(self, cursor: Any):
+        self._cursor = cursor
+        self.rowcount: int = cursor.rowcount
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+        row = self._cursor.fetchone()
+        if row is None:
+            return None
+        return _row_type(tuple(d[0] for d in self._cursor.description))(*row)
+
+    def first(self) -> Any:
+        """The first row (or None); the rest are discarded."""
+        if self._cursor.description is None:
+            return None
+        row = self.fetchone()
+        self.close()
+        return row
+
+    def one(self) -> Any:
+        """The only row; an error if there is none."""
+        row = self.first()
+        if row is None:
+            raise LookupError("the statement returned no row")
+        return row
+
+    def close(self) -> None:
+        """Release the cursor."""
+        self._cursor.close()
+
+
+@lru_cache(maxsize=256)
+def _row_type(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    return namedtuple("DriverRow", names, rename=True)
+
+
+def send(conn: Connection, sql: str, params: Any, *, many: bool = False) -> DriverResult:
+    """Send one statement on the DBAPI cursor of ``conn`` (inside its transaction).
+
+    Every hot statement goes through here; a driver error comes back wrapped as SQLAlchemy
+    wraps it (``IntegrityError``, ``OperationalError``, ...).
+    """
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except Exception as exc:
+        cursor.close()
+        dbapi = conn.dialect.loaded_dbapi
+        if not isinstance(exc, dbapi.Error):
+            raise
+        lost = conn.dialect.is_disconnect(exc, raw, cursor)
+        wrapped = DBAPIError.instance(
+            sql,
+            params,
+            exc,
+            dbapi.Error,
+            connection_invalidated=lost,
+            dialect=conn.dialect,
+            ismulti=many,
+        )
+        if lost:
+            conn.invalidate(exc)
+        raise wrapped from exc
+    return DriverResult(cursor)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from contextlib import AbstractContextManager
+
+from sqlalchemy import Connection
 
 from runwright.config import Settings
 from runwright.domain.runs import Run
 from runwright.store.database import Database
 from runwright.store.migrate import ensure_schema
 from runwright.store.rows import run_from_row
+from runwright.store.run_features import SELECT_RUNS
 from runwright.store.schema import runs
 from runwright.store.sql_health import HealthOps
 from runwright.store.sql_resolve import ResolveOps
@@ -32,11 +35,16 @@ class SqlStore(RunQueries, WorkerOps, WorkerRegistryOps, HealthOps, ResolveOps):
             found = {}
             for start in range(0, len(run_ids), 500):
                 chunk = run_ids[start : start + 500]
-                for row in conn.execute(select(runs).where(runs.c.run_id.in_(chunk))):
+                for row in conn.execute(SELECT_RUNS.where(runs.c.run_id.in_(chunk))):
                     found[row.run_id] = run_from_row(row)
             return [found[r] for r in run_ids if r in found]
 
         return self.db.run(tx, write=False)
+
+    def pinned(self) -> AbstractContextManager[None]:
+        """While the block runs, this thread's transactions reuse one connection (a worker
+        running a run: no pool checkout per durable step)."""
+        return self.db.pinned()
 
     def close(self) -> None:
         """Close the database connections."""
