@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from runwright.store import database
+from runwright.store import database, driver_sql
 
 _SPACES = re.compile(r"\s+")
 _SELECT_FROM = re.compile(r"^SELECT .*? FROM ", re.IGNORECASE)
@@ -49,7 +49,8 @@ class SqlTrace:
 
     SQLite runs in autocommit mode with explicit ``BEGIN``/``COMMIT`` statements, which
     runwright sends to the driver directly (``runwright.store.database.sqlite_control``, wrapped
-    here); PostgreSQL transactions are seen through the engine's ``begin``/``commit`` events. A
+    here), as it sends its hot statements (``runwright.store.driver_sql.send``, wrapped too);
+    PostgreSQL transactions are seen through the engine's ``begin``/``commit`` events. A
     PostgreSQL statement outside a transaction (runwright's ``single_statement`` reads) commits
     by itself and is not counted as a transaction.
     """
@@ -74,6 +75,9 @@ class SqlTrace:
         control = getattr(database, "sqlite_control", None)
         if control is not None:
             database.sqlite_control = self._control(control)
+        send = getattr(driver_sql, "send", None)
+        if send is not None:
+            driver_sql.send = self._send(send)
         try:
             yield self
         finally:
@@ -81,6 +85,20 @@ class SqlTrace:
                 event.remove(Engine, name, fn)
             if control is not None:
                 database.sqlite_control = control
+            if send is not None:
+                driver_sql.send = send
+
+    def _send(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """The hot path's statements go to the driver's cursor, past the engine's events."""
+
+        def timed(conn: Any, sql: str, params: Any, *, many: bool = False) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(conn, sql, params, many=many)
+            finally:
+                self._record(sql, time.perf_counter() - started)
+
+        return timed
 
     def _control(self, original: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
         def timed(raw: Any, statement: str) -> None:
