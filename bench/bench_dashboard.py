@@ -79,9 +79,6 @@ def _run_row(run_id: str, when: datetime, rng: random.Random, events: int) -> di
     return {
         "run_id": run_id,
         "project_id": "bench",
-        "phase_id": None,
-        "workstream_id": None,
-        "execution_request_id": None,
         "kind": KINDS[job],
         "job_name": job,
         "job_module": "bench",
@@ -89,8 +86,6 @@ def _run_row(run_id: str, when: datetime, rng: random.Random, events: int) -> di
         "state_reason": "waiting:timer" if state == "waiting" else None,
         "origin": '{"trigger_type":"scheduled"}',
         "step_attempts": 3,
-        "patches_created": 0,
-        "patches_applied": 0,
         "errors": 1 if state == "failed" else 0,
         "created_at": when,
         "started_at": when,
@@ -111,8 +106,6 @@ def _run_row(run_id: str, when: datetime, rng: random.Random, events: int) -> di
         if state == "failed"
         else None,
         "next_pointer": "file the report" if state == "succeeded" else None,
-        "mode_id": None,
-        "block_id": None,
         "attempt": 1,
         "available_at": when + timedelta(days=30) if state in {"waiting", "pending"} else None,
         "wake_at": None,

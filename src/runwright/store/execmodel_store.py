@@ -34,9 +34,16 @@ from runwright.store.execmodel_rows import (
     packet_row,
 )
 from runwright.store.rows import evidence_from_row, result_from_row, run_from_row
+from runwright.store.run_features import SELECT_RUNS
 from runwright.store.schema import evidence, runs, step_results
 from runwright.store.sql_runs import insert_runs
-from runwright.store.tables_execmodel import blocks, debug_packets, op_runs, stop_rule_firings
+from runwright.store.tables_execmodel import (
+    blocks,
+    debug_packets,
+    mode_runs,
+    op_runs,
+    stop_rule_firings,
+)
 from runwright.store.types import dumps
 
 _TERMINAL = [s.value for s in TERMINAL_RUN_STATES]
@@ -150,15 +157,15 @@ class ExecModelStore(DebugOps):
 
     def block_runs(self, block_id: str) -> list[Run]:
         """The runs started inside a block, oldest first."""
-        q = select(runs).where(runs.c.block_id == block_id).order_by(runs.c.run_id)
+        q = SELECT_RUNS.where(mode_runs.c.block_id == block_id).order_by(runs.c.run_id)
         return self.db.run(lambda conn: [run_from_row(r) for r in conn.execute(q)], write=False)
 
     def block_evidence(self, block_id: str) -> list[EvidenceLink]:
         """The evidence of every run started inside a block."""
         q = (
             select(evidence)
-            .join(runs, runs.c.run_id == evidence.c.run_id)
-            .where(runs.c.block_id == block_id)
+            .join(mode_runs, mode_runs.c.run_id == evidence.c.run_id)
+            .where(mode_runs.c.block_id == block_id)
             .order_by(evidence.c.evidence_id)
         )
         return self.db.run(

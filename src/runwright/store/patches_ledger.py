@@ -2,7 +2,7 @@
 
 A transition locks the entry, asks the domain for the next entry (``PatchLedgerEntry.moved``
 raises on an illegal move), writes it, appends the events to the patch's run and bumps the
-run's counters — all or nothing.
+run's counters (kept in ``patch_runs``) — all or nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from runwright.store.patches_rows import (
     entry_row,
     record_from_rows,
 )
+from runwright.store.run_features import add_patch_counts
 from runwright.store.schema import runs
 from runwright.store.tables_patches import patch_ledger, patches
 
@@ -56,10 +57,6 @@ def _next_position(conn: Connection, project_id: str) -> int:
     return int(last or 0) + 1
 
 
-def _counter_values(counters: dict[str, int]) -> dict[str, Any]:
-    return {name: getattr(runs.c, name) + amount for name, amount in counters.items() if amount}
-
-
 def _touch_run(
     conn: Connection,
     run_id: str | None,
@@ -69,7 +66,15 @@ def _touch_run(
 ) -> None:
     if run_id is None or (not events and not counters):
         return
-    append_locked(conn, run_id, list(events), now, **_counter_values(counters))
+    errors = counters.get("errors", 0)
+    extra: dict[str, Any] = {"errors": runs.c.errors + errors} if errors else {}
+    append_locked(conn, run_id, list(events), now, **extra)
+    add_patch_counts(
+        conn,
+        run_id,
+        created=counters.get("patches_created", 0),
+        applied=counters.get("patches_applied", 0),
+    )
 
 
 class PatchLedgerStore:

@@ -38,25 +38,28 @@ def _origin(text: str | None) -> Origin:
 
 
 def run_from_row(row: Row[Any]) -> Run:
-    """Build a Run from a full ``runs`` row."""
+    """Build a Run from a ``runs`` row (with the parts' columns of ``run_features.SELECT_RUNS``
+    when read through it)."""
     return run_from_mapping(dict(row._mapping))
 
 
 def run_from_mapping(m: Mapping[str, Any]) -> Run:
-    """Build a Run from a mapping of ``runs`` columns."""
+    """Build a Run from a mapping of ``runs`` columns; the fields kept in a part's table
+    (phase, workstream, mode, block, execution request, patch counters) are None or 0 when
+    the mapping lacks them or the run has no row there."""
     return Run.model_construct(
         run_id=m["run_id"],
         project_id=m["project_id"],
-        phase_id=m["phase_id"],
-        workstream_id=m["workstream_id"],
-        execution_request_id=m["execution_request_id"],
+        phase_id=m.get("phase_id"),
+        workstream_id=m.get("workstream_id"),
+        execution_request_id=m.get("execution_request_id"),
         state=RunState(m["state"]),
         state_reason=m["state_reason"],
         origin=_origin(m["origin"]),
         counters=Counters(
             step_attempts=m["step_attempts"],
-            patches_created=m["patches_created"],
-            patches_applied=m["patches_applied"],
+            patches_created=m.get("patches_created") or 0,
+            patches_applied=m.get("patches_applied") or 0,
             errors=m["errors"],
         ),
         created_at=m["created_at"],
@@ -74,8 +77,8 @@ def run_from_mapping(m: Mapping[str, Any]) -> Run:
         result=loads(m["result"]),
         failure=_failure(m["failure"]),
         next_pointer=m["next_pointer"],
-        mode_id=m["mode_id"],
-        block_id=m["block_id"],
+        mode_id=m.get("mode_id"),
+        block_id=m.get("block_id"),
         attempt=m["attempt"],
         available_at=m["available_at"],
         wake_at=m["wake_at"],

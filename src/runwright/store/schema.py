@@ -2,7 +2,9 @@
 
 The core tables are here; each part of the product declares its own in ``tables_<part>.py``
 on the same ``metadata``, imported at the bottom of this module so that ``schema.metadata``
-always holds the whole schema.
+always holds the whole schema. ``runs`` holds only what the durable-run core reads and writes;
+a part's fields of a run (its phase, mode, block, patch counters…) live in that part's table
+keyed by ``run_id`` (see ``run_features``).
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ runs = Table(
     metadata,
     Column("run_id", String(ID), primary_key=True),
     Column("project_id", String(200), nullable=False),
-    Column("phase_id", String(200)),
-    Column("workstream_id", String(200)),
-    Column("execution_request_id", String(200)),
     Column("kind", String(32), nullable=False),
     Column("job_name", String(300), nullable=False),
     Column("job_module", String(300)),
@@ -39,8 +38,6 @@ runs = Table(
     Column("state_reason", String(200)),
     Column("origin", Text, nullable=False),
     Column("step_attempts", Integer, nullable=False, default=0),
-    Column("patches_created", Integer, nullable=False, default=0),
-    Column("patches_applied", Integer, nullable=False, default=0),
     Column("errors", Integer, nullable=False, default=0),
     Column("created_at", UtcDateTime, nullable=False),
     Column("started_at", UtcDateTime),
@@ -59,8 +56,6 @@ runs = Table(
     Column("result", Text),
     Column("failure", Text),
     Column("next_pointer", Text),
-    Column("mode_id", String(64)),
-    Column("block_id", String(ID)),
     Column("attempt", Integer, nullable=False, default=0),
     Column("available_at", UtcDateTime),
     Column("wake_at", UtcDateTime),

@@ -24,6 +24,7 @@ from runwright.store.rows import (
     run_from_row,
     stored_event_from_row,
 )
+from runwright.store.run_features import SELECT_RUNS, insert_features
 from runwright.store.schema import evidence, run_deps, run_events, runs, step_attempts
 from runwright.store.types import dumps
 
@@ -36,7 +37,7 @@ _FAILED_STATES = {s.value for s in TERMINAL_RUN_STATES} - {RunState.SUCCEEDED.va
 def new_run_rows(
     conn: Connection, specs: list[NewRun], now: datetime
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows for new runs, their dependency edges and their first events."""
+    """Rows for new runs (the core's columns), their dependency edges and first events."""
     batch_ids = {s.run_id for s in specs}
     outside = sorted({d for s in specs for d in s.depends_on} - batch_ids)
     dep_states: dict[str, str] = {}
@@ -106,9 +107,6 @@ def new_run_rows(
             {
                 "run_id": spec.run_id,
                 "project_id": spec.project_id,
-                "phase_id": spec.phase_id,
-                "workstream_id": spec.workstream_id,
-                "execution_request_id": spec.execution_request_id,
                 "kind": spec.kind.value,
                 "job_name": spec.job_name,
                 "job_module": spec.job_module,
@@ -116,8 +114,6 @@ def new_run_rows(
                 "state_reason": reason,
                 "origin": dumps(spec.origin.model_dump(mode="json"), what="origin"),
                 "step_attempts": 0,
-                "patches_created": 0,
-                "patches_applied": 0,
                 "errors": 0,
                 "created_at": now,
                 "started_at": None,
@@ -135,8 +131,6 @@ def new_run_rows(
                 "result": None,
                 "failure": None,
                 "next_pointer": None,
-                "mode_id": spec.mode_id,
-                "block_id": spec.block_id,
                 "attempt": 0,
                 "available_at": available,
                 "wake_at": None,
@@ -155,9 +149,11 @@ def new_run_rows(
 
 
 def insert_runs(conn: Connection, specs: list[NewRun], now: datetime) -> None:
-    """Insert new runs with their edges and first events in the caller's transaction."""
+    """Insert new runs with their edges, first events and the parts' fields (phase, mode,
+    block, execution request: see ``run_features``) in the caller's transaction."""
     run_rows, dep_rows, event_rows = new_run_rows(conn, specs, now)
     conn.execute(_INSERT_RUNS, run_rows)
+    insert_features(conn, specs)
     if dep_rows:
         conn.execute(_INSERT_DEPS, dep_rows)
         batch = {r["run_id"] for r in run_rows}
@@ -204,7 +200,7 @@ class RunQueries:
         """The run with ``run_id``, or NotFound."""
 
         def tx(conn: Connection) -> Run:
-            row = conn.execute(select(runs).where(runs.c.run_id == run_id)).first()
+            row = conn.execute(SELECT_RUNS.where(runs.c.run_id == run_id)).first()
             if row is None:
                 raise NotFound(
                     f"run {run_id} not found",
@@ -223,7 +219,7 @@ class RunQueries:
 
     def list_runs(self, flt: RunFilter) -> list[Run]:
         """Runs matching ``flt``, newest first, paginated by ``before_run_id``."""
-        q = select(runs)
+        q = SELECT_RUNS
         if flt.states:
             q = q.where(runs.c.state.in_(flt.states))
         if flt.kind:

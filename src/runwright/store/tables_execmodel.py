@@ -1,4 +1,4 @@
-"""Tables of the execution model (blocks, op runs, debug packets, stop-rule firings).
+"""Tables of the execution model (blocks, op runs, runs' modes, debug packets, stop-rule firings).
 
 Declared on the shared ``metadata``; their migrations form the ``execmodel`` Alembic branch, whose
 first revision has ``down_revision = "0001_core"`` and ``branch_labels = ("execmodel",)``.
@@ -74,6 +74,17 @@ op_runs = Table(
     Index(None, "finalized"),
 )
 
+#: The mode and the block a run was started in (no row: neither); a child run started by a
+#: run that has one inherits it.
+mode_runs = Table(
+    "mode_runs",
+    metadata,
+    Column("run_id", String(ID), ForeignKey("runs.run_id"), primary_key=True),
+    Column("mode_id", String(64)),
+    Column("block_id", String(ID)),
+    Index(None, "block_id", "run_id"),
+)
+
 debug_packets = Table(
     "debug_packets",
     metadata,
@@ -121,4 +132,11 @@ stop_rule_firings = Table(
     Index(None, "run_id"),
 )
 
-__all__ = ["blocks", "debug_packets", "metadata", "op_runs", "stop_rule_firings"]
+__all__ = [
+    "blocks",
+    "debug_packets",
+    "metadata",
+    "mode_runs",
+    "op_runs",
+    "stop_rule_firings",
+]

@@ -1,4 +1,4 @@
-"""Tables of patches, the patch ledger and routing.
+"""Tables of patches, the patch ledger, runs' patch work and routing.
 
 Declared on the shared ``metadata``; their migrations form the ``patches`` Alembic branch, whose
 first revision has ``down_revision = "0001_core"`` and ``branch_labels = ("patches",)``.
@@ -63,6 +63,17 @@ patch_ledger = Table(
     Index(None, "project_id", "state"),
 )
 
+#: A run's patch work (no row: none yet): the execution request it serves and how many
+#: patches it created and applied.
+patch_runs = Table(
+    "patch_runs",
+    metadata,
+    Column("run_id", String(ID), ForeignKey("runs.run_id"), primary_key=True),
+    Column("execution_request_id", String(200)),
+    Column("patches_created", Integer, nullable=False, default=0),
+    Column("patches_applied", Integer, nullable=False, default=0),
+)
+
 patch_route_counters = Table(
     "patch_route_counters",
     metadata,
@@ -106,6 +117,7 @@ __all__ = [
     "patch_ledger",
     "patch_prompts",
     "patch_route_counters",
+    "patch_runs",
     "patch_tool_runs",
     "patches",
 ]

@@ -1,4 +1,5 @@
-"""Tables of plans (plan runs, phase delegations, gate results, escalations, agent spend).
+"""Tables of plans (plan runs, runs' phases, phase delegations, gate results, escalations,
+agent spend).
 
 Declared on the shared ``metadata``; their migrations form the ``plans`` Alembic branch, whose
 first revision has ``down_revision = "0001_core"`` and ``branch_labels = ("plans",)``.
@@ -44,6 +45,16 @@ plan_runs = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index(None, "project_id", "run_id"),
     Index(None, "plan_id", "run_id"),
+)
+
+#: The phase and the workstream a run works for (no row: neither), e.g. a patch agent's run
+#: for a plan's phase.
+phase_runs = Table(
+    "phase_runs",
+    metadata,
+    Column("run_id", String(ID), ForeignKey("runs.run_id"), primary_key=True),
+    Column("phase_id", String(200)),
+    Column("workstream_id", String(200)),
 )
 
 plan_phases = Table(
@@ -116,6 +127,7 @@ plan_spend = Table(
 
 __all__ = [
     "metadata",
+    "phase_runs",
     "plan_escalations",
     "plan_gates",
     "plan_phases",
