@@ -45,7 +45,8 @@ from dbkinds import DEFAULT_PG_URL, PostgresKind, SqliteKind, scratch_root  # no
 RESULTS_DIR = BENCH_DIR / "results"
 SRC_PACKAGE = BENCH_DIR.parent / "src" / "runwright"
 WORKLOADS = ("w1", "w2", "w3")
-TABLE_WIDTH = 140  # when printing to a pipe or a file, where rich would otherwise use 80
+DBOS_CONFIGS = ("fast", "default")  # JSON sides "dbos" and "dbos_default"
+TABLE_WIDTH = 170  # when printing to a pipe or a file, where rich would otherwise use 80
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def _progress(
         msg = f"{out['seconds']:.3f}s{extra}"
     else:
         msg = f"[red]error[/red]: {out.get('error')}"
-    console.print(f"  [{kind} rep {rep + 1}] {workload} {side:<9} {msg}", markup=True)
+    console.print(f"  [{kind} rep {rep + 1}] {workload} {side:<12} {msg}", markup=True)
 
 
 @dataclass
@@ -190,7 +191,7 @@ class Bench:
     sizes: Sizes
     rw: ModuleType  # runwright_side, imported from the source snapshot
     source: dict[str, Any]
-    dbos: dbos_side.DbosOptions | None
+    dbos: list[dbos_side.DbosOptions]  # one per DBOS configuration measured (none: skipped)
     log: Console
 
 
@@ -198,7 +199,7 @@ def run_kind(kind: Any, bench: Bench) -> dict[str, dict[str, list[dict[str, Any]
     """Every repetition of every workload on one database kind, interleaved per repetition."""
     sizes, dbos, log = bench.sizes, bench.dbos, bench.log
     reps: dict[str, dict[str, list[dict[str, Any]]]] = {
-        w: {"raw": [], "runwright": [], "dbos": []} for w in bench.args.workloads
+        w: {"raw": [], "runwright": [], **{d.side: [] for d in dbos}} for w in bench.args.workloads
     }
     for rep in range(bench.args.repeat):
         for workload in bench.args.workloads:
@@ -211,12 +212,13 @@ def run_kind(kind: Any, bench: Bench) -> dict[str, dict[str, list[dict[str, Any]
                 out = _attempt(lambda t=target, w=workload: bench.rw.measure(t, w, sizes))
             reps[workload]["runwright"].append(out)
             _progress(log, kind.name, rep, workload, "runwright", out)
-            if dbos is None:
-                continue
-            with kind.fresh(f"dbos{workload}") as target:
-                out = _attempt(lambda t=target, w=workload: dbos_side.measure(t, w, sizes, dbos))
-            reps[workload]["dbos"].append(out)
-            _progress(log, kind.name, rep, workload, "dbos", out)
+            for opts in dbos:
+                with kind.fresh(f"{opts.side}{workload}") as target:
+                    out = _attempt(
+                        lambda t=target, w=workload, o=opts: dbos_side.measure(t, w, sizes, o)
+                    )
+                reps[workload][opts.side].append(out)
+                _progress(log, kind.name, rep, workload, opts.side, out)
     return reps
 
 
@@ -248,7 +250,8 @@ def bench_kind(name: str, bench: Bench) -> dict[str, Any]:
             "quick": args.quick,
             "sizes": asdict(sizes),
             "runwright_poll_seconds": bench.rw.POLL_SECONDS,
-            "dbos": dbos.describe() if dbos else "skipped",
+            "dbos": next((d.describe() for d in dbos if d.side == "dbos"), "skipped"),
+            "dbos_configs": {d.side: d.describe() for d in dbos},
         },
     }
     try:
@@ -278,7 +281,7 @@ def bench_kind(name: str, bench: Bench) -> dict[str, Any]:
             describe(w, sizes),
             sides["raw"],
             sides["runwright"],
-            sides["dbos"] if dbos is not None else None,
+            {d.side: sides[d.side] for d in dbos},
         )
         for w, sides in reps.items()
     }
@@ -314,16 +317,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--results-dir", default=str(RESULTS_DIR))
     parser.add_argument("--dbos-spec", default="dbos", help="pip requirement for the DBOS venv")
     parser.add_argument(
+        "--dbos-configs",
+        default=",".join(DBOS_CONFIGS),
+        help="which DBOS configurations to measure: fast (the W2 queue polled every "
+        "--dbos-queue-poll s), default (DBOS as it comes: unlimited worker concurrency, "
+        "1 s polling); comma-separated, default both",
+    )
+    parser.add_argument(
         "--dbos-worker-concurrency",
         type=int,
         default=None,
-        help="W2 DBOS queue worker_concurrency (default: DBOS's, unlimited)",
+        help="W2 DBOS queue worker_concurrency in the fast configuration "
+        "(default: DBOS's, unlimited)",
     )
     parser.add_argument(
         "--dbos-queue-poll",
         type=float,
         default=0.01,
-        help="W2 DBOS queue polling_interval_sec (DBOS default is 1.0)",
+        help="W2 DBOS queue polling_interval_sec in the fast configuration (DBOS default is 1.0)",
     )
     parser.add_argument(
         "--dbos-enqueue",
@@ -343,6 +354,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = set(args.workloads) - set(WORKLOADS)
     if unknown or not args.workloads:
         parser.error(f"--workloads takes a subset of {','.join(WORKLOADS)}")
+    args.dbos_configs = [c.strip() for c in args.dbos_configs.split(",") if c.strip()]
+    if set(args.dbos_configs) - set(DBOS_CONFIGS) or not args.dbos_configs:
+        parser.error(f"--dbos-configs takes a subset of {','.join(DBOS_CONFIGS)}")
     return args
 
 
@@ -352,16 +366,31 @@ def main(argv: list[str]) -> int:
     log = Console(stderr=True, width=None if sys.stderr.isatty() else TABLE_WIDTH)
     rw, source = load_runwright(snapshot=not args.no_src_snapshot)
     log.print(f"runwright {source['version']} from {source['imported_from']}")
-    dbos: dbos_side.DbosOptions | None = None
+    dbos: list[dbos_side.DbosOptions] = []
     if not args.skip_dbos:
         python, version = dbos_side.ensure_dbos(args.dbos_spec)
-        dbos = dbos_side.DbosOptions(
-            python=python,
-            version=version,
-            worker_concurrency=args.dbos_worker_concurrency,
-            queue_poll=args.dbos_queue_poll,
-            enqueue=args.dbos_enqueue,
-        )
+        if "fast" in args.dbos_configs:
+            dbos.append(
+                dbos_side.DbosOptions(
+                    python=python,
+                    version=version,
+                    side="dbos",
+                    worker_concurrency=args.dbos_worker_concurrency,
+                    queue_poll=args.dbos_queue_poll,
+                    enqueue=args.dbos_enqueue,
+                )
+            )
+        if "default" in args.dbos_configs:
+            dbos.append(
+                dbos_side.DbosOptions(
+                    python=python,
+                    version=version,
+                    side="dbos_default",
+                    worker_concurrency=None,
+                    queue_poll=None,
+                    enqueue=args.dbos_enqueue,
+                )
+            )
     bench = Bench(
         args=args,
         sizes=QUICK if args.quick else FULL,

@@ -24,23 +24,40 @@ RESULT_PREFIX = "BENCH_JSON:"
 SUBPROCESS_TIMEOUT = 900.0
 
 
+DEFAULT_QUEUE_POLL = 1.0  # DBOS's polling_interval_sec when none is given
+
+
 @dataclass(frozen=True)
 class DbosOptions:
-    """How the DBOS peer is set up (see peers/dbos_workloads.py)."""
+    """How the DBOS peer is set up (see peers/dbos_workloads.py).
+
+    ``side`` names the configuration in the results (``dbos``: the queue polled every 10 ms;
+    ``dbos_default``: DBOS as it comes). ``None`` for the worker concurrency or the queue poll
+    means the setting is not passed, so DBOS's own default applies (unlimited; 1 s).
+    """
 
     python: Path
     version: str
+    side: str = "dbos"
     worker_concurrency: int | None = None
-    queue_poll: float = 0.01
+    queue_poll: float | None = 0.01
     enqueue: str = "batch"
 
     def describe(self) -> dict[str, Any]:
         """The configuration, for the JSON results."""
+        poll = self.queue_poll
         return {
+            "side": self.side,
             "version": self.version,
             "venv": str(VENV_DIR),
-            "w2_queue_worker_concurrency": self.worker_concurrency,
-            "w2_queue_polling_interval_sec": self.queue_poll,
+            "w2_queue_worker_concurrency": (
+                self.worker_concurrency
+                if self.worker_concurrency is not None
+                else "DBOS default (unlimited)"
+            ),
+            "w2_queue_polling_interval_sec": (
+                poll if poll is not None else f"DBOS default ({DEFAULT_QUEUE_POLL:g})"
+            ),
             "w2_enqueue": self.enqueue,
             "w3_children": "DBOS.start_workflow per child, layer waits on all handles",
             "sqlite_journal": "switched to WAL before launch; synchronous left at default FULL",
@@ -117,7 +134,7 @@ def measure(target: Target, workload: str, sizes: Any, opts: DbosOptions) -> dic
         "--worker-concurrency",
         "none" if opts.worker_concurrency is None else str(opts.worker_concurrency),
         "--queue-poll",
-        str(opts.queue_poll),
+        "default" if opts.queue_poll is None else str(opts.queue_poll),
     ]
     enqueue = _peer(opts, "w2-enqueue", url, [*queue, "--enqueue", opts.enqueue])
     if not enqueue.get("ok"):

@@ -48,13 +48,21 @@ def _ratio(num: float | None, den: float | None) -> float | None:
     return num / den if num is not None and den else None
 
 
+PEER_LABELS = {"dbos": "DBOS", "dbos_default": "DBOS dflt"}
+
+
 def summarize(
     workload: dict[str, Any],
     raw: list[dict[str, Any]],
     rw: list[dict[str, Any]],
-    dbos: list[dict[str, Any]] | None,
+    peers: dict[str, list[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """Everything about one workload: repetitions, medians and ratios."""
+    """Everything about one workload: repetitions, medians and ratios.
+
+    ``peers`` maps each peer side (``dbos``, ``dbos_default``) to its repetitions; each gets
+    its block, ``<side>_to_raw`` and ``<side>_over_runwright`` ratios (above 1: runwright is
+    faster) and, for W2, its enqueue figures.
+    """
     units = int(workload["units"])
     raw_side = _side(raw, units)
     raw_side["per_commit_us"] = raw_side.pop("per_unit_us")
@@ -69,20 +77,20 @@ def summarize(
     out["ratios"] = {
         "runwright_to_raw": _ratio(ours["per_unit_us"], raw_side["per_commit_us"]),
     }
-    if dbos is not None:
-        out["dbos"] = _side(dbos, units)
-        out["repetitions"]["dbos"] = dbos
-        out["ratios"]["dbos_to_raw"] = _ratio(out["dbos"]["per_unit_us"], raw_side["per_commit_us"])
-        out["ratios"]["dbos_over_runwright"] = _ratio(
-            out["dbos"]["median_seconds"], ours["median_seconds"]
-        )
     if workload.get("has_enqueue"):
         out["enqueue"] = {"runwright": _side(rw, units, "enqueue_seconds")}
-        if dbos is not None:
-            out["enqueue"]["dbos"] = _side(dbos, units, "enqueue_seconds")
-            out["enqueue"]["dbos_over_runwright"] = _ratio(
-                out["enqueue"]["dbos"]["median_seconds"],
-                out["enqueue"]["runwright"]["median_seconds"],
+    for side, reps in peers.items():
+        peer = out[side] = _side(reps, units)
+        out["repetitions"][side] = reps
+        out["ratios"][f"{side}_to_raw"] = _ratio(peer["per_unit_us"], raw_side["per_commit_us"])
+        out["ratios"][f"{side}_over_runwright"] = _ratio(
+            peer["median_seconds"], ours["median_seconds"]
+        )
+        if workload.get("has_enqueue"):
+            enq = out["enqueue"]
+            enq[side] = _side(reps, units, "enqueue_seconds")
+            enq[f"{side}_over_runwright"] = _ratio(
+                enq[side]["median_seconds"], enq["runwright"]["median_seconds"]
             )
     return out
 
@@ -105,11 +113,10 @@ def _row(
     unit: str,
     ours: dict[str, Any],
     raw: dict[str, Any] | None,
-    dbos: dict[str, Any] | None,
     vs_raw: float | None,
-    vs_dbos: float | None,
+    peers: list[tuple[dict[str, Any] | None, float | None]],
 ) -> list[str]:
-    return [
+    cells = [
         label,
         f"{units} {unit}",
         _fmt(ours.get("median_seconds"), ".3f"),
@@ -117,10 +124,20 @@ def _row(
         _fmt(ours.get("throughput_per_s"), ",.0f"),
         _fmt(raw.get("per_commit_us") if raw else None, ",.0f"),
         _fmt(vs_raw, ".2f") + ("x" if vs_raw is not None else ""),
-        _fmt(dbos.get("median_seconds") if dbos else None, ".3f"),
-        _fmt(dbos.get("per_unit_us") if dbos else None, ",.0f"),
-        _fmt(vs_dbos, ".2f") + ("x" if vs_dbos is not None else ""),
     ]
+    for peer, vs_peer in peers:
+        cells += [
+            _fmt(peer.get("median_seconds") if peer else None, ".3f"),
+            _fmt(peer.get("per_unit_us") if peer else None, ",.0f"),
+            _fmt(vs_peer, ".2f") + ("x" if vs_peer is not None else ""),
+        ]
+    return cells
+
+
+def _peer_sides(results: dict[str, Any]) -> list[str]:
+    """The peer sides present in the results, in the order of PEER_LABELS."""
+    present = {side for w in results["workloads"].values() for side in PEER_LABELS if side in w}
+    return [side for side in PEER_LABELS if side in present]
 
 
 def table(kind: str, results: dict[str, Any]) -> Table:
@@ -129,7 +146,8 @@ def table(kind: str, results: dict[str, Any]) -> Table:
         title=f"runwright core benchmark on {kind} (medians of {results['config']['repeat']})",
         box=box.SIMPLE_HEAVY,
     )
-    for name, justify in [
+    peers = _peer_sides(results)
+    columns = [
         ("workload", "left"),
         ("size", "right"),
         ("total s", "right"),
@@ -137,10 +155,15 @@ def table(kind: str, results: dict[str, Any]) -> Table:
         ("units/s", "right"),
         ("raw us/commit", "right"),
         ("vs raw", "right"),
-        ("DBOS s", "right"),
-        ("DBOS us/unit", "right"),
-        ("DBOS/ours", "right"),
-    ]:
+    ]
+    for side in peers:
+        label = PEER_LABELS[side]
+        columns += [
+            (f"{label} s", "right"),
+            (f"{label} us/unit", "right"),
+            (f"{label}/ours", "right"),
+        ]
+    for name, justify in columns:
         t.add_column(name, justify=justify)
     for key, w in results["workloads"].items():
         if "runwright" not in w:
@@ -154,9 +177,8 @@ def table(kind: str, results: dict[str, Any]) -> Table:
                 w["unit"],
                 w["runwright"],
                 w["raw"],
-                w.get("dbos"),
                 ratios.get("runwright_to_raw"),
-                ratios.get("dbos_over_runwright"),
+                [(w.get(side), ratios.get(f"{side}_over_runwright")) for side in peers],
             )
         )
         if "enqueue" in w:
@@ -170,9 +192,8 @@ def table(kind: str, results: dict[str, Any]) -> Table:
                     w["unit"],
                     ours,
                     None,
-                    enq.get("dbos"),
                     vs_raw,
-                    enq.get("dbos_over_runwright"),
+                    [(enq.get(side), enq.get(f"{side}_over_runwright")) for side in peers],
                 )
             )
     return t
@@ -182,12 +203,13 @@ def print_results(console: Console, kind: str, results: dict[str, Any]) -> None:
     """Print the table and the errors that left gaps in it."""
     console.print(table(kind, results))
     for key, w in results["workloads"].items():
-        for side in ("raw", "runwright", "dbos"):
+        for side in ("raw", "runwright", *PEER_LABELS):
             for err in (w.get(side) or {}).get("errors", []):
                 console.print(f"[red]{key} {side} error:[/red] {err}", markup=True)
     console.print(
         "us/unit: microseconds per durable step (W2: per run; W3: per child run of one step). "
         "vs raw: our us/unit / raw us per one-row commit. DBOS/ours: DBOS time / runwright time "
-        "(>1 means runwright is faster).",
+        "(>1 means runwright is faster); DBOS: its W2 queue polled every 10 ms; DBOS dflt: DBOS "
+        "in its default configuration (unlimited worker concurrency, 1 s queue polling).",
         style="dim",
     )

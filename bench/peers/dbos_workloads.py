@@ -28,8 +28,9 @@ Configuration choices (documented in ``bench/README.md`` too):
   own engine, are reported.
 - PostgreSQL: DBOS's defaults (``synchronous_commit`` is the server's, ``on``).
 - W2 queue: ``DBOS.register_queue`` with the given ``worker_concurrency`` (DBOS's default,
-  unlimited, unless told otherwise) and a short ``polling_interval_sec`` (0.01 s instead of the
-  default 1 s) so the drain is not paced by the poll interval.
+  unlimited, unless told otherwise) and ``polling_interval_sec``: 0.01 s instead of the default
+  1 s so the drain is not paced by the poll interval, or ``--queue-poll default`` to leave it
+  at DBOS's default (the setting is then not passed at all).
 - W2 enqueue: ``batch`` (default) enqueues all N workflows in one transaction with
   ``DBOSClient.enqueue_in_transaction``, the DBOS counterpart of runwright's ``start_many``;
   ``each`` calls ``Queue.enqueue`` once per workflow (one transaction each).
@@ -163,11 +164,12 @@ def run_w1(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_w2_enqueue(args: argparse.Namespace) -> dict[str, Any]:
     launch = _launch(args.url, "bench-producer", listen=False)
-    queue = DBOS.register_queue(
-        QUEUE_NAME,
-        worker_concurrency=args.worker_concurrency,
-        polling_interval_sec=args.queue_poll,
-    )
+    settings: dict[str, Any] = {}  # what is not given stays at DBOS's own default
+    if args.worker_concurrency is not None:
+        settings["worker_concurrency"] = args.worker_concurrency
+    if args.queue_poll is not None:
+        settings["polling_interval_sec"] = args.queue_poll
+    queue = DBOS.register_queue(QUEUE_NAME, **settings)
     if args.enqueue == "each":
         started = time.perf_counter()
         for i in range(args.n):
@@ -234,7 +236,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="W2 queue worker_concurrency ('none' = DBOS default, unlimited)",
     )
-    parser.add_argument("--queue-poll", type=float, default=0.01)
+    parser.add_argument(
+        "--queue-poll",
+        type=lambda v: None if v in {"", "default"} else float(v),
+        default=0.01,
+        help="W2 queue polling_interval_sec ('default' = DBOS's own, 1 s)",
+    )
     parser.add_argument("--enqueue", choices=["batch", "each"], default="batch")
     parser.add_argument("--timeout", type=float, default=600.0)
     return parser.parse_args(argv)
