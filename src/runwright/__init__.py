@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from runwright import testing
     from runwright.api.client import Client
     from runwright.config import Settings, load_settings
+    from runwright.domain.commit_policy import GroupCommit
     from runwright.domain.retry import RetryPolicy
     from runwright.domain.runs import Run
     from runwright.domain.states import RunState, StepState
@@ -44,6 +45,7 @@ _HOMES = {
     "Client": "runwright.api.client",
     "Settings": "runwright.config",
     "load_settings": "runwright.config",
+    "GroupCommit": "runwright.domain.commit_policy",
     "RetryPolicy": "runwright.domain.retry",
     "Run": "runwright.domain.runs",
     "RunState": "runwright.domain.states",
@@ -102,6 +104,7 @@ __all__ = [
     "ChildSpec",
     "Client",
     "FakeClock",
+    "GroupCommit",
     "InternalError",
     "JobContext",
     "LogicError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from runwright.domain.events import EventKind
 from runwright.domain.evidence import EvidenceLink, Manifest, ManifestEntry
@@ -14,6 +15,7 @@ from runwright.domain.states import RunState, StateReason
 from runwright.engine.clock import Clock
 from runwright.engine.context import JobContext
 from runwright.engine.evidence import EvidenceWriter
+from runwright.engine.group_commit import GroupedStore
 from runwright.engine.interrupts import Interrupter
 from runwright.engine.registry import resolve
 from runwright.engine.stepper import (
@@ -90,11 +92,11 @@ class Executor:
             memo, open_attempts, counts, reconciles = self.store.load_progress(run.run_id)
         else:
             memo, open_attempts, counts, reconciles = {}, {}, {}, {}
-        evidence = EvidenceWriter(
-            self.store, self.blobs, run.run_id, self.clock.now, self.project_root
-        )
+        grouped = GroupedStore(self.store, lease, jd.group_commit) if jd.group_commit else None
+        store = cast(Store, grouped) if grouped is not None else self.store
+        evidence = EvidenceWriter(store, self.blobs, run.run_id, self.clock.now, self.project_root)
         runner = StepRunner(
-            store=self.store,
+            store=store,
             clock=self.clock,
             run=run,
             lease=lease,
@@ -111,11 +113,17 @@ class Executor:
             runner.check_boundary()
             result = jd.fn(ctx, *run.args, **run.kwargs)
         except (LeaseLost, EngineFault):
+            if grouped is not None:
+                grouped.discard()  # the lease is gone: those steps run again elsewhere
             raise
         except BaseException as exc:
             if not isinstance(exc, Exception | Suspended | Cancelled | Released | DeadlineExceeded):
                 raise
+            if grouped is not None:
+                grouped.flush()  # every completed step is recorded before the run parks or ends
             return self._conclude(lease, exc)
+        if grouped is not None:
+            grouped.flush()
         manifest = self._manifest(run, lease, evidence)
         try:
             return self._finish(

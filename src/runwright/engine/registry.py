@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
+from runwright.domain.commit_policy import GroupCommit
 from runwright.domain.runs import RunKind
 from runwright.errors import JobNotFound, ValidationError
 
@@ -26,6 +27,7 @@ class JobDef:
     max_parallel: int | None = None
     timeout_seconds: float | None = None
     kind: RunKind = RunKind.JOB
+    group_commit: GroupCommit | None = None
 
 
 def register(job: JobDef) -> JobDef:
@@ -61,6 +63,7 @@ def job(
     max_parallel: int | None = None,
     timeout: float | None = None,
     kind: RunKind = RunKind.JOB,
+    group_commit: bool | GroupCommit = False,
 ) -> Callable[[F], F]: ...
 def job(
     fn: F | None = None,
@@ -70,11 +73,15 @@ def job(
     max_parallel: int | None = None,
     timeout: float | None = None,
     kind: RunKind = RunKind.JOB,
+    group_commit: bool | GroupCommit = False,
 ) -> F | Callable[[F], F]:
     """Register a function ``fn(ctx, *args, **kwargs)`` as a durable job.
 
     ``max_parallel`` bounds how many of its child runs run at once; ``timeout`` bounds the
     whole run in seconds; ``kind`` is what its runs are recorded as (job, operator, consumer…).
+    ``group_commit`` lets consecutive completed idempotent steps share one commit (``True``
+    for the defaults, or a ``GroupCommit`` with its limits); a crash may then re-run the
+    steps not yet committed, never a non-idempotent one (see docs/durability.md).
     """
 
     def wrap(f: F) -> F:
@@ -88,6 +95,7 @@ def job(
             max_parallel=max_parallel,
             timeout_seconds=timeout,
             kind=kind,
+            group_commit=GroupCommit() if group_commit is True else (group_commit or None),
         )
         register(jd)
         f.__runwright_job__ = jd  # type: ignore[attr-defined]

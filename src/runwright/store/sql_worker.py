@@ -430,6 +430,45 @@ class WorkerOps:
 
         self.db.run(tx)
 
+    def finish_steps(self, lease: Lease, outcomes: list[StepOutcome], now: datetime) -> None:
+        """Record several completed idempotent steps in one transaction (group commit): their
+        events in order, their attempts and memos, one fenced update of the run."""
+        if not outcomes:
+            return
+        events: list[NewEvent] = []
+        attempts: list[dict[str, Any]] = []
+        results: list[dict[str, Any]] = []
+        proofs: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            a = outcome.attempt
+            if outcome.begun or a.state != StepState.COMPLETED or outcome.memo is None:
+                raise ValueError(
+                    f"step {a.step_key!r} cannot share a commit: not a completed "
+                    "idempotent step with a memo"
+                )
+            payload: dict[str, Any] = {
+                "step_key": a.step_key,
+                "attempt": a.attempt,
+                "tool_id": a.tool_id,
+            }
+            if outcome.evidence:
+                payload["evidence"] = [e.evidence_id for e in outcome.evidence]
+                payload["evidence_sha256"] = {e.evidence_id: e.sha256 for e in outcome.evidence}
+            payload.update(outcome.extra)
+            events.append(NewEvent(EventKind.TOOL_CALL_COMPLETED, payload, a.step_attempt_id))
+            attempts.append(_attempt_row(a))
+            results.append(_result_row(outcome.memo))
+            proofs.extend(evidence_row(e) for e in outcome.evidence)
+
+        def tx(conn: Connection) -> None:
+            advance(conn, lease, events, now, deltas={"step_attempts": len(outcomes), "errors": 0})
+            _INSERT_ATTEMPT.execute(conn, attempts)
+            if proofs:
+                conn.execute(_INSERT_EVIDENCE, proofs)
+            _INSERT_RESULT.execute(conn, results)
+
+        self.db.run(tx)
+
     def _record_step_fast(
         self,
         lease: Lease,
