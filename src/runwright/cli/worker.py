@@ -16,11 +16,15 @@ import click
 from runwright.api.client import Client
 from runwright.cli.context import AppContext, pass_app
 from runwright.cli.output import console, err_console
-from runwright.domain.states import RunState
+from runwright.cli.worker_output import WorkerOutput, choose_mode
 from runwright.engine.backoff import wait_for_store
-from runwright.engine.worker import Worker
+from runwright.engine.worker import (
+    DEFAULT_RUNS_AT_ONCE,
+    MAX_RUNS_AT_ONCE,
+    Worker,
+    default_runs_at_once,
+)
 from runwright.errors import ConfigError
-from runwright.store.base import Claim
 
 
 def _import_modules(modules: tuple[str, ...]) -> None:
@@ -37,19 +41,6 @@ def _import_modules(modules: tuple[str, ...]) -> None:
             ) from exc
 
 
-def _reporter(quiet: bool):  # type: ignore[no-untyped-def]
-    def on_run(claim: Claim, state: RunState | None, seconds: float) -> None:
-        if quiet:
-            return
-        run = claim.run
-        what = state.value if state else "handed back"
-        style = {"succeeded": "green", "failed": "red", "waiting": "yellow"}.get(what, "dim")
-        took = f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
-        console.print(f"[{style}]{what:<10}[/{style}] {run.run_id} {run.job_name} ({took})")
-
-    return on_run
-
-
 @click.command("worker")
 @click.option(
     "--import",
@@ -59,11 +50,21 @@ def _reporter(quiet: bool):  # type: ignore[no-untyped-def]
     help="Import MODULE so its jobs are known (repeatable).",
 )
 @click.option(
+    "--processes",
     "--concurrency",
+    "processes",
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Worker processes to run.",
+    help="Worker processes to run (--concurrency is the older name).",
+)
+@click.option(
+    "--runs-at-once",
+    type=click.IntRange(1, MAX_RUNS_AT_ONCE),
+    envvar="RUNWRIGHT_RUNS_AT_ONCE",
+    help="Runs each worker process executes at the same time (env RUNWRIGHT_RUNS_AT_ONCE; "
+    f"default {DEFAULT_RUNS_AT_ONCE['sqlite']} on SQLite, "
+    f"{DEFAULT_RUNS_AT_ONCE['postgresql']} on PostgreSQL).",
 )
 @click.option(
     "--lease-seconds",
@@ -79,41 +80,53 @@ def _reporter(quiet: bool):  # type: ignore[no-untyped-def]
 )
 @click.option("--until-idle", is_flag=True, help="Exit once no run is ready.")
 @click.option("--max-runs", type=click.IntRange(min=1), help="Exit after claiming this many runs.")
-@click.option("--quiet", "-q", is_flag=True, help="Do not print a line per run.")
+@click.option("--verbose", "-v", is_flag=True, help="Print a line per run.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--summary-lines", is_flag=True, hidden=True)
 @pass_app
 def worker(
     app: AppContext,
     imports: tuple[str, ...],
-    concurrency: int,
+    processes: int,
+    runs_at_once: int | None,
     lease_seconds: float | None,
     poll_seconds: float | None,
     until_idle: bool,
     max_runs: int | None,
+    verbose: bool,
     quiet: bool,
+    summary_lines: bool,
 ) -> None:
-    """Claim ready runs (with a lease and heartbeats) and execute them. Ctrl-C stops cleanly."""
+    """Claim ready runs (with a lease and heartbeats) and execute them, several at once.
+    Prints a live summary (a line per run with --verbose). Ctrl-C stops cleanly."""
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     _import_modules(imports)
-    if concurrency > 1:
+    if processes > 1:
         argv = [f"--import={m}" for m in imports]
+        argv += [f"--runs-at-once={runs_at_once}"] if runs_at_once else []
         argv += [f"--lease-seconds={lease_seconds}"] if lease_seconds else []
         argv += [f"--poll-seconds={poll_seconds}"] if poll_seconds else []
         argv += ["--until-idle"] if until_idle else []
         argv += [f"--max-runs={max_runs}"] if max_runs else []
-        argv += ["--quiet"] if quiet else []
-        _supervise(app, concurrency, argv)
+        argv += ["--quiet"] if quiet else ["--verbose"] if verbose else ["--summary-lines"]
+        _supervise(app, processes, argv)
         return
     client = _connect(app)
     if client is None:
         err_console.print("worker stopped before the database answered")
         return
     settings = app.settings
+    db = client.store.db
+    output = WorkerOutput(
+        choose_mode(verbose=verbose, quiet=quiet, lines=summary_lines, console=console), console
+    )
     w: Worker = client.worker(
         lease_seconds=lease_seconds or settings.lease_seconds,
         poll_seconds=poll_seconds or settings.poll_seconds,
-        on_run=_reporter(quiet),
+        on_run=output.on_run,
+        runs_at_once=runs_at_once or default_runs_at_once(db.dialect),
     )
     stops = {"n": 0}
 
@@ -122,17 +135,22 @@ def worker(
         if stops["n"] > 1:
             err_console.print("stopping now")
             os._exit(130)
-        err_console.print("stopping after the current step (Ctrl-C again to stop at once)")
+        err_console.print("stopping after the current steps (Ctrl-C again to stop at once)")
         w.stop()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     if not quiet:
+        at_once = "1 run" if w.runs_at_once == 1 else f"{w.runs_at_once} runs"
         err_console.print(
-            f"worker {w.worker_id} on {client.store.db.display_url} "
-            f"(lease {w.lease_seconds:g}s, poll {w.poll_seconds:g}s)"
+            f"worker {w.worker_id} on {db.display_url} "
+            f"({at_once} at once, lease {w.lease_seconds:g}s, poll {w.poll_seconds:g}s)"
         )
-    stats = w.run(until_idle=until_idle, max_runs=max_runs)
+    output.start(w)
+    try:
+        stats = w.run(until_idle=until_idle, max_runs=max_runs)
+    finally:
+        output.stop()
     if not quiet:
         done = ", ".join(f"{n} {s}" for s, n in sorted(stats.finished.items())) or "none finished"
         err_console.print(f"worker stopped: {stats.claimed} claimed, {done}, {stats.parked} parked")

@@ -1,4 +1,14 @@
-"""The worker: claim ready runs with a lease, keep the lease alive, execute, repeat."""
+"""The worker: claim ready runs with a lease, keep the lease alive, execute, repeat.
+
+A worker runs ``runs_at_once`` runs at the same time. With one, everything happens in the
+calling thread (a step's timeout or cancellation interrupts even a blocking call there). With
+more, each run has a slot of its own — a thread with its own executor, interrupter, lease and
+prefetched claim, taking connections from the store's pool — while the calling thread runs the
+tickers, turns wake-up signals and polls into "look again" for idle slots and, with
+``until_idle``, decides when nothing is left. One heartbeat thread renews every slot's lease.
+On PostgreSQL the commits of concurrent runs share the server's WAL flushes; SQLite has one
+writer at a time.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +40,19 @@ from runwright.version import __version__
 
 log = logging.getLogger(__name__)
 
+#: The most runs one worker process runs at once (each holds a pooled connection while it
+#: writes; the store's pool has room for this many beside the heartbeat and the listener).
+MAX_RUNS_AT_ONCE = 16
+
+#: How many runs a worker process runs at once unless told, per database (measured with
+#: bench/worker_concurrency.py: draining many one-step runs, see docs/workers.md).
+DEFAULT_RUNS_AT_ONCE = {"sqlite": 1, "postgresql": 4}
+
+
+def default_runs_at_once(dialect: str) -> int:
+    """The measured default for a database dialect (``sqlite`` or ``postgresql``)."""
+    return DEFAULT_RUNS_AT_ONCE.get(dialect, 1)
+
 
 @dataclass
 class WorkerStats:
@@ -39,6 +62,43 @@ class WorkerStats:
     finished: dict[str, int] = field(default_factory=dict)
     parked: int = 0
     abandoned: int = 0
+
+    def copy(self) -> WorkerStats:
+        """A snapshot (the counters keep moving while runs are in flight)."""
+        return WorkerStats(self.claimed, dict(self.finished), self.parked, self.abandoned)
+
+    @property
+    def done(self) -> int:
+        """Runs whose execution ended (finished, parked or handed back)."""
+        return sum(self.finished.values()) + self.parked + self.abandoned
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A run a slot is executing now."""
+
+    run_id: str
+    job_name: str
+    since: float  # time.monotonic() when its execution began
+
+
+class _Slot:
+    """Room for one run at a time: its own interrupter, executor, lease and prefetched claim."""
+
+    def __init__(self, worker: Worker, index: int, evidence_dir: Path, project_root: Path | None):
+        self.index = index
+        self.interrupter = Interrupter()
+        self.executor = Executor(
+            store=worker.store,
+            clock=worker.clock,
+            blobs=BlobStore(evidence_dir),
+            worker_id=worker.worker_id,
+            interrupter=self.interrupter,
+            project_root=project_root,
+        )
+        self.lease: Lease | None = None
+        self.next: Claim | None = None
+        self.current: InFlight | None = None
 
 
 class Worker:
@@ -60,44 +120,75 @@ class Worker:
         tickers: list[Ticker] | None = None,
         settings: Settings | None = None,
         tick_seconds: float = TICK_SECONDS,
+        runs_at_once: int = 1,
     ):
+        if not 1 <= runs_at_once <= MAX_RUNS_AT_ONCE:
+            raise ValueError(f"runs_at_once must be 1..{MAX_RUNS_AT_ONCE}, not {runs_at_once}")
         self.store = store
         self.clock = clock or SystemClock()
         self.lease_seconds = lease_seconds
         self.heartbeat_seconds = max(lease_seconds / 3, 0.05)
         self.poll_seconds = poll_seconds
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
-        self.interrupter = Interrupter()
-        self.executor = Executor(
-            store=store,
-            clock=self.clock,
-            blobs=BlobStore(evidence_dir),
-            worker_id=self.worker_id,
-            interrupter=self.interrupter,
-            project_root=project_root,
-        )
+        self.runs_at_once = runs_at_once
+        self._slots = [_Slot(self, i, evidence_dir, project_root) for i in range(runs_at_once)]
         self.stats = WorkerStats()
+        self._stats_lock = threading.Lock()
+        self._tickets = 0  # claims made or being made (max_runs counts these)
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._lease: Lease | None = None
         self._lease_lock = threading.Lock()
         self._wakeup = wakeup
         self._register = register
         self._on_run = on_run
-        self._next: Claim | None = None
         self._max_runs: int | None = None
         self._tickers = tickers
         self.tick_seconds = tick_seconds
         self.settings = settings
         self._discovery = JobDiscovery(store, self.clock.now)
+        self._learning = threading.Lock()
         self._recorded_jobs: tuple[str, ...] | None = None
+        # Slots with nothing to claim wait for the round to change ("look again").
+        self._cond = threading.Condition()
+        self._round = 0
+        self._idle = 0
+        self._until_idle = False
+        self._failure: BaseException | None = None
+
+    # ---- the first slot, as the single-run worker always had it ------------------------
+    @property
+    def interrupter(self) -> Interrupter:
+        """The first slot's interrupter (the only one with ``runs_at_once=1``)."""
+        return self._slots[0].interrupter
+
+    @property
+    def executor(self) -> Executor:
+        """The first slot's executor."""
+        return self._slots[0].executor
+
+    @property
+    def _lease(self) -> Lease | None:
+        return self._slots[0].lease
+
+    @_lease.setter
+    def _lease(self, lease: Lease | None) -> None:
+        self._slots[0].lease = lease
+
+    @property
+    def _next(self) -> Claim | None:
+        return self._slots[0].next
+
+    @_next.setter
+    def _next(self, claim: Claim | None) -> None:
+        self._slots[0].next = claim
 
     # ---- control ----------------------------------------------------------------------
     def stop(self) -> None:
-        """Stop after the current step (the run is handed back at its next step boundary)."""
+        """Stop after the current step (each run is handed back at its next step boundary)."""
         self._stop.set()
         self._wake.set()
-        self.interrupter.request(interrupts.STOP)
+        for slot in self._slots:
+            slot.interrupter.request(interrupts.STOP)
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll."""
@@ -108,17 +199,36 @@ class Worker:
         """True once stop() was called."""
         return self._stop.is_set()
 
+    def snapshot(self) -> tuple[WorkerStats, list[InFlight]]:
+        """The counters so far and the runs in flight (for a live display, read on a timer)."""
+        with self._stats_lock:
+            stats = self.stats.copy()
+        return stats, [s.current for s in self._slots if s.current is not None]
+
     # ---- main loop --------------------------------------------------------------------
     def _at_limit(self) -> bool:
         return self._max_runs is not None and self.stats.claimed >= self._max_runs
 
+    def _take_ticket(self) -> bool:
+        """Reserve one claim under ``max_runs`` (slots claim concurrently)."""
+        with self._stats_lock:
+            if self._max_runs is not None and self._tickets >= self._max_runs:
+                return False
+            self._tickets += 1
+            return True
+
+    def _return_ticket(self) -> None:
+        with self._stats_lock:
+            self._tickets -= 1
+
     def _release_prefetched(self) -> None:
-        claim, self._next = self._next, None
-        if claim is not None:
-            try:
-                self.store.release_run(claim.lease, self.clock.now())
-            except Exception:  # the lease simply expires if this fails
-                log.warning("could not hand back run %s", claim.run.run_id)
+        for slot in self._slots:
+            claim, slot.next = slot.next, None
+            if claim is not None:
+                try:
+                    self.store.release_run(claim.lease, self.clock.now())
+                except Exception:  # the lease simply expires if this fails
+                    log.warning("could not hand back run %s", claim.run.run_id)
 
     def run(self, *, until_idle: bool = False, max_runs: int | None = None) -> WorkerStats:
         """Work until stopped; ``until_idle`` returns once nothing is ready to claim.
@@ -126,8 +236,12 @@ class Worker:
         A worker can run again after it returned; its stats accumulate across runs.
         """
         self._stop.clear()
-        self.interrupter.reset()
+        self._failure = None
+        for slot in self._slots:
+            slot.interrupter.reset()
         self._max_runs = None if max_runs is None else self.stats.claimed + max_runs
+        self._tickets = self.stats.claimed
+        self._until_idle = until_idle
         if self._register:
             self._register_self()
         tickers = Tickers(
@@ -139,26 +253,11 @@ class Worker:
         heartbeat.start()
         if self._wakeup is None and not until_idle:
             self._wakeup = wakeup_for(self.store, self._wake)
-        failures = 0
         try:
-            while not self._stop.is_set():
-                if self._at_limit():
-                    break
-                try:
-                    did_work = self._turn(tickers, until_idle)
-                    failures = 0
-                except StorageError as exc:
-                    failures += 1
-                    delay = min(0.2 * 2**failures, 10.0)
-                    log.warning("store unavailable (%s); retrying in %.1fs", exc, delay)
-                    self._stop.wait(delay)
-                    continue
-                if did_work:
-                    continue
-                if until_idle:
-                    break
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+            if self.runs_at_once == 1:
+                self._run_alone(tickers, until_idle)
+            else:
+                self._run_slots(tickers, until_idle)
         finally:
             self._stop.set()
             self._release_prefetched()
@@ -170,7 +269,34 @@ class Worker:
                     self.store.stop_worker(self.worker_id, self.clock.now())
                 except StorageError:
                     log.warning("could not record worker %s as stopped", self.worker_id)
+        if self._failure is not None:
+            raise self._failure
         return self.stats
+
+    def _run_alone(self, tickers: Tickers, until_idle: bool) -> None:
+        """One run at a time, in the calling thread."""
+        failures = 0
+        while not self._stop.is_set():
+            if self._at_limit():
+                break
+            try:
+                did_work = self._turn(tickers, until_idle)
+                failures = 0
+            except StorageError as exc:
+                failures += 1
+                self._back_off(exc, failures)
+                continue
+            if did_work:
+                continue
+            if until_idle:
+                break
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def _back_off(self, exc: StorageError, failures: int) -> None:
+        delay = min(0.2 * 2**failures, 10.0)
+        log.warning("store unavailable (%s); retrying in %.1fs", exc, delay)
+        self._stop.wait(delay)
 
     def _turn(self, tickers: Tickers, until_idle: bool) -> bool:
         """One turn of the loop; True if it did something (so look for more at once)."""
@@ -184,6 +310,99 @@ class Worker:
             did_work = self._discovery.learn(force=True) or self._wait_for_gone()
         return did_work
 
+    # ---- several runs at once -----------------------------------------------------------
+    def _run_slots(self, tickers: Tickers, until_idle: bool) -> None:
+        """Run every slot in a thread of its own; this thread coordinates until they end."""
+        self._round, self._idle = 0, 0
+        threads = [
+            threading.Thread(
+                target=self._slot_main, args=(slot,), name=f"runwright-run-{slot.index}"
+            )
+            for slot in self._slots
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._coordinate(tickers, until_idle, threads)
+        finally:
+            self._stop.set()
+            self._look_again()
+            for thread in threads:
+                thread.join()
+
+    def _coordinate(
+        self, tickers: Tickers, until_idle: bool, threads: list[threading.Thread]
+    ) -> None:
+        """Tickers, polls and wake-ups for the slots; with ``until_idle``, the decision that
+        nothing is left (every slot idle in the same round and nothing else to do)."""
+        n = len(self._slots)
+        wait = self.tick_seconds if until_idle else min(self.poll_seconds, self.tick_seconds)
+        first = True
+        while not self._stop.is_set() and any(t.is_alive() for t in threads):
+            woke = first or self._wake.wait(wait)
+            first = False
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            all_idle = self._idle >= n
+            try:
+                did = tickers.run() if (tickers.due() or all_idle) else False
+                if until_idle and all_idle and not did:
+                    did = self._learn(force=True) or self._wait_for_gone()
+                    if not did:
+                        with self._cond:
+                            if self._idle >= n:  # nobody started anything meanwhile
+                                self._stop.set()
+                                break
+            except StorageError as exc:
+                log.warning("store unavailable (%s); retrying", exc)
+                did = True
+            if did or not until_idle or not woke:
+                self._look_again()
+
+    def _look_again(self) -> None:
+        """Send every idle slot back to claiming (new work may be ready)."""
+        with self._cond:
+            self._round += 1
+            self._idle = 0
+            self._cond.notify_all()
+
+    def _slot_main(self, slot: _Slot) -> None:
+        try:
+            self._slot_loop(slot)
+        except BaseException as exc:  # not a store outage: stop the worker and re-raise it
+            log.exception("a worker thread failed; stopping the worker")
+            self._failure = exc
+            self.stop()
+        finally:
+            self._wake.set()  # the coordinator notices when the last slot is done
+
+    def _slot_loop(self, slot: _Slot) -> None:
+        failures = 0
+        n = len(self._slots)
+        while not self._stop.is_set() and not self._at_limit():
+            try:
+                did_work = self._run_in(slot, prefetch=True)
+                failures = 0
+            except StorageError as exc:
+                failures += 1
+                self._back_off(exc, failures)
+                continue
+            if did_work:
+                if self._idle:  # what this run did may have readied work for the idle ones
+                    self._look_again()
+                continue
+            with self._cond:
+                if self._stop.is_set():
+                    break
+                seen = self._round
+                self._idle += 1
+                if self._idle >= n and self._until_idle:
+                    self._wake.set()  # the coordinator decides whether anything is left
+                while self._round == seen and not self._stop.is_set():
+                    self._cond.wait(1.0)
+
+    # ---- one run ------------------------------------------------------------------------
     def _register_self(self) -> None:
         now = self.clock.now()
         self._recorded_jobs = job_names()
@@ -200,40 +419,64 @@ class Worker:
         )
 
     def run_once(self, *, prefetch: bool = True) -> bool:
-        """Claim and execute one run; False if nothing was ready.
+        """Claim and execute one run (in the first slot); False if nothing was ready.
 
         With ``prefetch`` the run's last transaction also claims the next run (kept for the
         next call), saving a commit per run.
         """
-        claim, self._next = self._next, None
+        return self._run_in(self._slots[0], prefetch=prefetch)
+
+    def _run_in(self, slot: _Slot, *, prefetch: bool) -> bool:
+        claim, slot.next = slot.next, None  # a prefetched claim holds its ticket already
         if claim is None:
-            claim = self._claim()
-        if claim is None:
-            return False
-        self.stats.claimed += 1
+            if not self._take_ticket():
+                return False
+            try:
+                claim = self._claim()
+            finally:
+                if claim is None:
+                    self._return_ticket()
+            if claim is None:
+                return False
+        with self._stats_lock:
+            self.stats.claimed += 1
         with self._lease_lock:  # a heartbeat about the previous run can no longer reach this one
-            self.interrupter.reset()
+            slot.interrupter.reset()
             if self._stop.is_set():
-                self.interrupter.request(interrupts.STOP)
-            self._lease = claim.lease
+                slot.interrupter.request(interrupts.STOP)
+            slot.lease = claim.lease
         started = time.monotonic()
-        more = prefetch and not self._stop.is_set() and not self._at_limit()
+        slot.current = InFlight(claim.run.run_id, claim.run.job_name, started)
+        more = prefetch and not self._stop.is_set() and self._take_ticket()
         ask = ClaimRequest(self.worker_id, self.lease_seconds, job_names()) if more else None
         try:
-            state = self.executor.execute(claim, claim_next=ask)
-            self._next = self.executor.next_claim
+            state = slot.executor.execute(claim, claim_next=ask)
+            slot.next = slot.executor.next_claim
         finally:
             with self._lease_lock:
-                self._lease = None
+                slot.lease = None
+            slot.current = None
+            if more and slot.next is None:
+                self._return_ticket()
         if self._on_run is not None:
             self._on_run(claim, state, time.monotonic() - started)
-        if state is None:
-            self.stats.abandoned += 1
-        elif state == RunState.WAITING:
-            self.stats.parked += 1
-        else:
-            self.stats.finished[state.value] = self.stats.finished.get(state.value, 0) + 1
+        with self._stats_lock:
+            if state is None:
+                self.stats.abandoned += 1
+            elif state == RunState.WAITING:
+                self.stats.parked += 1
+            else:
+                self.stats.finished[state.value] = self.stats.finished.get(state.value, 0) + 1
         return True
+
+    def _learn(self, *, force: bool = False) -> bool:
+        """Learn unknown jobs (one slot at a time; the others carry on without waiting)."""
+        if not self._learning.acquire(blocking=False):
+            return False
+        try:
+            return self._discovery.learn(force=force)
+        finally:
+            self._learning.release()
 
     def _claim(self) -> Claim | None:
         """Claim a ready run of a job this worker knows; with none, learn the jobs of ready
@@ -241,7 +484,7 @@ class Worker:
         claim = self.store.claim_run(
             self.worker_id, self.clock.now(), self.lease_seconds, jobs=job_names()
         )
-        if claim is None and self._discovery.learn():
+        if claim is None and self._learn():
             claim = self.store.claim_run(
                 self.worker_id, self.clock.now(), self.lease_seconds, jobs=job_names()
             )
@@ -280,27 +523,29 @@ class Worker:
             self.heartbeat()
 
     def heartbeat(self) -> None:
-        """Renew the current lease and the worker's own liveness record."""
-        with self._lease_lock:
-            lease = self._lease
+        """Renew every slot's lease and the worker's own liveness record."""
         now = self.clock.now()
+        current: str | None = None
         try:
-            if lease is not None:
+            for slot in self._slots:
+                with self._lease_lock:
+                    lease = slot.lease
+                if lease is None:
+                    continue
+                current = current or lease.run_id
                 status = self.store.renew_lease(lease, now, self.lease_seconds)
                 with self._lease_lock:
                     # The run may have ended (and the next begun) while we renewed: the answer
                     # is about ``lease`` only, never about whatever runs now.
-                    if self._lease is lease:
+                    if slot.lease is lease:
                         if not status.held:
-                            self.interrupter.request(interrupts.LEASE_LOST)
+                            slot.interrupter.request(interrupts.LEASE_LOST)
                         elif status.cancel_requested:
-                            self.interrupter.request(interrupts.CANCEL)
+                            slot.interrupter.request(interrupts.CANCEL)
             if self._register:
                 jobs = job_names()
                 learned = jobs if jobs != self._recorded_jobs else None
-                self.store.heartbeat_worker(
-                    self.worker_id, now, lease.run_id if lease else None, jobs=learned
-                )
+                self.store.heartbeat_worker(self.worker_id, now, current, jobs=learned)
                 if learned is not None:
                     self._recorded_jobs = learned
         except StorageError as exc:
