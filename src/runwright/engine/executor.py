@@ -62,6 +62,7 @@ class Executor:
         self.project_root = project_root
         self._claim_next: ClaimRequest | None = None
         self.next_claim: Claim | None = None
+        self._grouped: GroupedStore | None = None  # this run's steps waiting for a commit
 
     def execute(self, claim: Claim, *, claim_next: ClaimRequest | None = None) -> RunState | None:
         """Run the job of ``claim`` until it ends, parks or is handed back; return its state.
@@ -72,10 +73,13 @@ class Executor:
         run, lease = claim.run, claim.lease
         self._claim_next = claim_next
         self.next_claim = None
+        self._grouped = None
         try:
             with self.store.pinned():
                 return self._execute(run, lease)
         except (EngineFault, StorageError, LeaseLost) as exc:
+            if self._grouped is not None:
+                self._grouped.discard()
             cause = exc.cause if isinstance(exc, EngineFault) else exc
             log.warning("abandoned run %s: %s", run.run_id, cause)
             return None
@@ -93,6 +97,7 @@ class Executor:
         else:
             memo, open_attempts, counts, reconciles = {}, {}, {}, {}
         grouped = GroupedStore(self.store, lease, jd.group_commit) if jd.group_commit else None
+        self._grouped = grouped
         store = cast(Store, grouped) if grouped is not None else self.store
         evidence = EvidenceWriter(store, self.blobs, run.run_id, self.clock.now, self.project_root)
         runner = StepRunner(
@@ -119,11 +124,9 @@ class Executor:
         except BaseException as exc:
             if not isinstance(exc, Exception | Suspended | Cancelled | Released | DeadlineExceeded):
                 raise
-            if grouped is not None:
-                grouped.flush()  # every completed step is recorded before the run parks or ends
             return self._conclude(lease, exc)
-        if grouped is not None:
-            grouped.flush()
+        if grouped is not None and (evidence.attached or run.attempt > 1):
+            grouped.flush()  # the manifest names the run's last event: every step before it
         manifest = self._manifest(run, lease, evidence)
         try:
             return self._finish(
@@ -141,6 +144,8 @@ class Executor:
 
     def _conclude(self, lease: Lease, exc: BaseException) -> RunState | None:
         """Record how an execution that raised ends: parked, cancelled, handed back or failed."""
+        if self._grouped is not None and isinstance(exc, Suspended | Released):
+            self._grouped.flush()  # every completed step is recorded before the run parks
         now = self.clock.now()
         if isinstance(exc, Suspended):
             extra = []
@@ -204,6 +209,7 @@ class Executor:
         manifest: tuple[str, str] | None = None,
         finisher: Finisher | None = None,
     ) -> RunState:
+        grouped = self._grouped
         self.next_claim = self.store.finish_run(
             lease,
             self.clock.now(),
@@ -214,7 +220,10 @@ class Executor:
             manifest=manifest,
             claim_next=self._claim_next,
             finisher=finisher,
+            steps=grouped.waiting() if grouped is not None else None,
         )
+        if grouped is not None:
+            grouped.discard()  # recorded with the run's end
         return state
 
     def _manifest(self, run: Run, lease: Lease, evidence: EvidenceWriter) -> tuple[str, str] | None:

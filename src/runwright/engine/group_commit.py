@@ -85,6 +85,11 @@ class GroupedStore:
         assert self._last_now is not None
         self._store.finish_steps(self._lease, outcomes, self._last_now)
 
+    def waiting(self) -> list[StepOutcome]:
+        """The steps waiting, to be recorded in the transaction that ends the run (they stay
+        here until ``discard``: if that transaction fails they are still to be written)."""
+        return list(self._pending)
+
     def discard(self) -> int:
         """Forget the buffer (the lease is lost: nothing may be written); how many were lost."""
         lost = len(self._pending)

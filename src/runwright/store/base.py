@@ -240,6 +240,7 @@ class Store(Protocol):
         manifest: tuple[str, str] | None = None,
         claim_next: ClaimRequest | None = None,
         finisher: Finisher | None = None,
+        steps: list[StepOutcome] | None = None,
     ) -> Claim | None: ...
     def release_run(self, lease: Lease, now: datetime) -> None: ...
     def append_leased_event(

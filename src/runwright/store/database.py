@@ -165,11 +165,11 @@ class Database:
             with self.engine.connect() as conn:
                 yield conn
             return
-        conn = getattr(self._pins, "conn", None)
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._pins.conn = self.engine.connect()
+        pinned: Connection | None = getattr(self._pins, "conn", None)
+        if pinned is None or pinned.closed or pinned.invalidated:
+            pinned = self._pins.conn = self.engine.connect()
         try:
-            yield conn
+            yield pinned
         except BaseException:
             self._drop_pinned()
             raise

@@ -433,41 +433,8 @@ class WorkerOps:
     def finish_steps(self, lease: Lease, outcomes: list[StepOutcome], now: datetime) -> None:
         """Record several completed idempotent steps in one transaction (group commit): their
         events in order, their attempts and memos, one fenced update of the run."""
-        if not outcomes:
-            return
-        events: list[NewEvent] = []
-        attempts: list[dict[str, Any]] = []
-        results: list[dict[str, Any]] = []
-        proofs: list[dict[str, Any]] = []
-        for outcome in outcomes:
-            a = outcome.attempt
-            if outcome.begun or a.state != StepState.COMPLETED or outcome.memo is None:
-                raise ValueError(
-                    f"step {a.step_key!r} cannot share a commit: not a completed "
-                    "idempotent step with a memo"
-                )
-            payload: dict[str, Any] = {
-                "step_key": a.step_key,
-                "attempt": a.attempt,
-                "tool_id": a.tool_id,
-            }
-            if outcome.evidence:
-                payload["evidence"] = [e.evidence_id for e in outcome.evidence]
-                payload["evidence_sha256"] = {e.evidence_id: e.sha256 for e in outcome.evidence}
-            payload.update(outcome.extra)
-            events.append(NewEvent(EventKind.TOOL_CALL_COMPLETED, payload, a.step_attempt_id))
-            attempts.append(_attempt_row(a))
-            results.append(_result_row(outcome.memo))
-            proofs.extend(evidence_row(e) for e in outcome.evidence)
-
-        def tx(conn: Connection) -> None:
-            advance(conn, lease, events, now, deltas={"step_attempts": len(outcomes), "errors": 0})
-            _INSERT_ATTEMPT.execute(conn, attempts)
-            if proofs:
-                conn.execute(_INSERT_EVIDENCE, proofs)
-            _INSERT_RESULT.execute(conn, results)
-
-        self.db.run(tx)
+        if outcomes:
+            self.db.run(lambda conn: _record_steps(conn, lease, outcomes, now))
 
     def _record_step_fast(
         self,
@@ -626,8 +593,12 @@ class WorkerOps:
         manifest: tuple[str, str] | None = None,
         claim_next: ClaimRequest | None = None,
         finisher: Finisher | None = None,
+        steps: list[StepOutcome] | None = None,
     ) -> Claim | None:
         """End a running run: succeeded, failed, quarantined or canceled; cascade.
+
+        ``steps`` are completed idempotent steps still waiting for a shared commit (group
+        commit): they are recorded first, in the same transaction.
 
         With ``claim_next`` the worker's next run is claimed in the same transaction (one
         commit instead of two, and runs this one released are picked up at once). A
@@ -647,6 +618,8 @@ class WorkerOps:
         result_text = dumps(result, what="job result") if state == RunState.SUCCEEDED else None
 
         def tx(conn: Connection) -> Claim | None:
+            if steps:
+                _record_steps(conn, lease, steps, now)
             if finisher is not None:
                 _run_finisher(finisher, conn)
             pending: list[dict[str, Any]] = []
@@ -703,6 +676,41 @@ class WorkerOps:
             )
 
         self.db.run(tx)
+
+
+def _record_steps(
+    conn: Connection, lease: Lease, outcomes: list[StepOutcome], now: datetime
+) -> None:
+    """Write completed idempotent steps that shared a commit, in the caller's transaction."""
+    events: list[NewEvent] = []
+    attempts: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    proofs: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        a = outcome.attempt
+        if outcome.begun or a.state != StepState.COMPLETED or outcome.memo is None:
+            raise ValueError(
+                f"step {a.step_key!r} cannot share a commit: "
+                "not a completed idempotent step with a memo"
+            )
+        payload: dict[str, Any] = {
+            "step_key": a.step_key,
+            "attempt": a.attempt,
+            "tool_id": a.tool_id,
+        }
+        if outcome.evidence:
+            payload["evidence"] = [e.evidence_id for e in outcome.evidence]
+            payload["evidence_sha256"] = {e.evidence_id: e.sha256 for e in outcome.evidence}
+        payload.update(outcome.extra)
+        events.append(NewEvent(EventKind.TOOL_CALL_COMPLETED, payload, a.step_attempt_id))
+        attempts.append(_attempt_row(a))
+        results.append(_result_row(outcome.memo))
+        proofs.extend(evidence_row(e) for e in outcome.evidence)
+    advance(conn, lease, events, now, deltas={"step_attempts": len(outcomes), "errors": 0})
+    _INSERT_ATTEMPT.execute(conn, attempts)
+    if proofs:
+        conn.execute(_INSERT_EVIDENCE, proofs)
+    _INSERT_RESULT.execute(conn, results)
 
 
 def _run_finisher(finisher: Finisher, conn: Connection) -> None:
