@@ -321,3 +321,22 @@ def test_a_pinned_connection_serves_each_transaction_and_is_replaced_after_an_er
     assert seen[0].closed
     database.run(which)
     assert seen[4] is not seen[3]
+
+
+def test_a_query_returns_the_values_sqlalchemy_returns(store: SqlStore) -> None:
+    """The claim query sent through the driver returns the same rows, values converted by
+    their column types (timestamps, numbers, NULLs), as the same query run by SQLAlchemy."""
+    from runwright.store.statements import claim_candidates
+
+    store.create_run(new_run(), T0)
+    store.create_run(new_run(), at(1))
+    stmt = claim_candidates(not store.db.is_sqlite, 2, 1)
+    params = {"now": at(60), "job_0": new_run().job_name}
+    with store.db.transaction() as conn:
+        core = [dict(r._mapping) for r in conn.execute(stmt.stmt, params)]
+        found = stmt.execute(conn, params)
+        driver = []
+        while (row := found.fetchone()) is not None:
+            driver.append(row._asdict())
+    assert len(core) == 2
+    assert driver == core

@@ -10,8 +10,10 @@ once. Executing it sends exactly the SQL text and values SQLAlchemy would send (
 checks this on both databases), on the DBAPI cursor of the caller's connection, inside the
 caller's transaction, through the one function ``send``. Driver errors are wrapped as
 SQLAlchemy wraps them, so the store's error translation sees them alike; a lost PostgreSQL
-connection is invalidated so the pool does not hand it out again. Results come back untyped,
-so a statement whose result is read keeps to columns that need no conversion.
+connection is invalidated so the pool does not hand it out again. A query's rows come back
+as named tuples with each value converted by its column's type, as SQLAlchemy converts it
+(timestamps stored as text on SQLite become aware datetimes); a ``text()`` statement's values
+come back as the driver gives them.
 """
 
 from __future__ import annotations
@@ -57,7 +59,17 @@ def _processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]
 class _Compiled:
     """One statement compiled for one dialect: its text and how to bind its parameters."""
 
-    __slots__ = ("entries", "names", "positional", "sql")
+    __slots__ = (
+        "_dialect",
+        "_typed",
+        "_types",
+        "columns",
+        "entries",
+        "names",
+        "positional",
+        "processors",
+        "sql",
+    )
 
     def __init__(self, stmt: ClauseElement, dialect: Dialect, keys: Sequence[str] | None):
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys else None)
@@ -79,6 +91,28 @@ class _Compiled:
             entries.append((name, processor, _REQUIRED if bind.required else bind.effective_value))
         self.entries = tuple(entries)
         self.names = tuple(names)
+        # A query's columns and how the dialect turns each value into Python (timestamps
+        # stored as text on SQLite, say): applied to the rows it returns.
+        results = compiled._result_columns
+        self.columns: tuple[str, ...] | None = (
+            tuple(str(c[0]) for c in results) if results else None
+        )
+        self._types = tuple(c[3].dialect_impl(dialect) for c in results)
+        self._dialect = dialect
+        self.processors: tuple[Callable[[Any], Any] | None, ...] | None = None
+        self._typed = not results  # processors are known (none needed when no columns)
+
+    def row_processors(self, description: Any) -> tuple[Callable[[Any], Any] | None, ...] | None:
+        """How each returned value becomes Python, found once from the first result's column
+        type codes (PostgreSQL's numeric processors depend on them)."""
+        if not self._typed:
+            found = tuple(
+                t.result_processor(self._dialect, d[1])
+                for t, d in zip(self._types, description, strict=True)
+            )
+            self.processors = found if any(f is not None for f in found) else None
+            self._typed = True
+        return self.processors
 
     def bind(self, params: dict[str, Any]) -> Any:
         """The driver's parameters (a tuple for qmark, a dict for pyformat)."""
@@ -122,26 +156,41 @@ class DriverStatement:
         """Run it with one parameter set, or with several (the driver's executemany)."""
         compiled = self.compiled(conn.dialect)
         if isinstance(params, dict):
-            return send(conn, compiled.sql, compiled.bind(params))
-        return send(conn, compiled.sql, [compiled.bind(p) for p in params], many=True)
+            result = send(conn, compiled.sql, compiled.bind(params))
+        else:
+            result = send(conn, compiled.sql, [compiled.bind(p) for p in params], many=True)
+        if compiled.columns is not None and result.description is not None:
+            result.columns = compiled.columns
+            result.processors = compiled.row_processors(result.description)
+        return result
 
 
 class DriverResult:
     """What a sent statement gave back: its row count and, for a query, its rows (tuples
     whose fields are also reachable by column name)."""
 
-    __slots__ = ("_cursor", "rowcount")
+    __slots__ = ("_cursor", "columns", "processors", "rowcount")
 
     def __init__(self, cursor: Any):
         self._cursor = cursor
         self.rowcount: int = cursor.rowcount
+        self.columns: tuple[str, ...] | None = None  # the statement's, when it is known
+        self.processors: tuple[Callable[[Any], Any] | None, ...] | None = None
 
     def fetchone(self) -> Any:
         """The next row, or None."""
         row = self._cursor.fetchone()
         if row is None:
             return None
-        return _row_type(tuple(d[0] for d in self._cursor.description))(*row)
+        if self.processors is not None:
+            row = [v if f is None else f(v) for f, v in zip(self.processors, row, strict=True)]
+        names = self.columns or tuple(d[0] for d in self._cursor.description)
+        return _row_type(names)(*row)
+
+    @property
+    def description(self) -> Any:
+        """The DBAPI description of the returned columns (None for a statement without rows)."""
+        return self._cursor.description
 
     def first(self) -> Any:
         """The first row (or None); the rest are discarded."""

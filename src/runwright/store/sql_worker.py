@@ -185,12 +185,12 @@ class WorkerOps:
         """Claim inside the caller's transaction (event rows go to ``pending`` if given)."""
         if ask.jobs is not None and not ask.jobs:
             return None
-        by_job = ask.jobs is not None
-        q = claim_candidates(not self.db.is_sqlite, _CLAIM_BATCH, by_job)
+        names = ask.jobs or ()
+        q = claim_candidates(not self.db.is_sqlite, _CLAIM_BATCH, len(names))
         expires = now + timedelta(seconds=ask.lease_seconds)
-        found = conn.execute(
-            q, {"now": now, "jobs": list(ask.jobs or ())} if by_job else {"now": now}
-        )
+        params: dict[str, Any] = {"now": now}
+        params.update({f"job_{i}": name for i, name in enumerate(names)})
+        found = q.execute(conn, params)
         try:
             # One row at a time: the second candidate is only read (and typed) if the first
             # one's parent has no free slot.
@@ -213,7 +213,7 @@ class WorkerOps:
     def _take(
         self,
         conn: Connection,
-        row: Row[Any],
+        row: Any,
         state: RunState,
         worker_id: str,
         now: datetime,
@@ -251,7 +251,7 @@ class WorkerOps:
             insert_events(conn, rows)
         else:
             pending.extend(rows)
-        mapping = dict(row._mapping)
+        mapping = row._asdict()
         mapping.update(
             state=RunState.RUNNING.value,
             state_reason=None,

@@ -10,7 +10,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Update, bindparam, select
-from sqlalchemy.sql import Select
 
 from runwright.store.driver_sql import DriverStatement
 from runwright.store.schema import runs
@@ -57,12 +56,11 @@ def fenced_update(
     return stmt
 
 
-@lru_cache(maxsize=8)
-def claim_candidates(
-    skip_locked: bool, batch: int, by_job: bool = False
-) -> Select[tuple[object, ...]]:
+@lru_cache(maxsize=16)
+def claim_candidates(skip_locked: bool, batch: int, jobs: int = 0) -> DriverStatement:
     """The oldest ready runs, with their parent's max_parallel (parameter ``now``); with
-    ``by_job`` only runs of the jobs named in the list parameter ``jobs``."""
+    ``jobs`` > 0 only runs of the jobs named by the parameters ``job_0`` … ``job_<jobs-1>``
+    (a worker's job list does not change, so its statement is compiled once)."""
     from sqlalchemy import or_
 
     parent = runs.alias("parent")
@@ -83,11 +81,11 @@ def claim_candidates(
         .order_by(runs.c.available_at, runs.c.run_id)
         .limit(batch)
     )
-    if by_job:
-        q = q.where(runs.c.job_name.in_(bindparam("jobs", expanding=True)))
+    if jobs:
+        q = q.where(runs.c.job_name.in_([bindparam(f"job_{i}") for i in range(jobs)]))
     if skip_locked:
         q = q.with_for_update(skip_locked=True, of=runs)
-    return q
+    return DriverStatement(q)
 
 
 TAKE_PARENT_SLOT = (
