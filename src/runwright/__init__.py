@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from runwright.api.client import Client
     from runwright.config import Settings, load_settings
     from runwright.domain.commit_policy import GroupCommit
+    from runwright.domain.reconcile import ReconcileResult, Reconciliation
     from runwright.domain.retry import RetryPolicy
     from runwright.domain.runs import Run
     from runwright.domain.states import RunState, StepState
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from runwright.engine.context import ChildFailed, ChildSpec, JobContext
     from runwright.engine.evidence import attach_evidence
     from runwright.engine.registry import job
-    from runwright.engine.steps import ReconcileResult, step
+    from runwright.engine.steps import step
     from runwright.errors import Cancelled, NonRetryableError, RunwrightError, StepFailed
     from runwright.workflows.authoring import Workflow
     from runwright.workflows.errors import (
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
         UncertainError,
     )
     from runwright.workflows.prepared import MutationResult, Prepared
-    from runwright.workflows.tools import MutationCall, Reconciliation, Tool, mutation, read
+    from runwright.workflows.tools import MutationCall, Tool, mutation, read
 
 #: Where each public name lives.
 _HOMES = {
@@ -46,6 +47,8 @@ _HOMES = {
     "Settings": "runwright.config",
     "load_settings": "runwright.config",
     "GroupCommit": "runwright.domain.commit_policy",
+    "ReconcileResult": "runwright.domain.reconcile",
+    "Reconciliation": "runwright.domain.reconcile",
     "RetryPolicy": "runwright.domain.retry",
     "Run": "runwright.domain.runs",
     "RunState": "runwright.domain.states",
@@ -56,7 +59,6 @@ _HOMES = {
     "JobContext": "runwright.engine.context",
     "attach_evidence": "runwright.engine.evidence",
     "job": "runwright.engine.registry",
-    "ReconcileResult": "runwright.engine.steps",
     "step": "runwright.engine.steps",
     "Cancelled": "runwright.errors",
     "NonRetryableError": "runwright.errors",
@@ -74,7 +76,6 @@ _HOMES = {
     "MutationResult": "runwright.workflows.prepared",
     "Prepared": "runwright.workflows.prepared",
     "MutationCall": "runwright.workflows.tools",
-    "Reconciliation": "runwright.workflows.tools",
     "Tool": "runwright.workflows.tools",
     "mutation": "runwright.workflows.tools",
     "read": "runwright.workflows.tools",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from runwright.domain.reconcile import MUTATION_RECONCILE
 from runwright.domain.states import RunState
 from runwright.domain.workflows import (
     ErrorClass,
@@ -32,7 +33,6 @@ from runwright.domain.workflows import (
     op_allowed,
     parse_interval,
     plan_failure,
-    reconcile_delay,
     resolve_action,
     transient_delay,
 )
@@ -114,6 +114,16 @@ def test_statuses_map_onto_core_state_and_reason(
 ) -> None:
     """Each workflow status rides on a core run state and state_reason."""
     assert core_state(status) == (state, reason)
+
+
+def test_a_status_is_a_view_over_the_core_state_and_reason() -> None:
+    """No two workflow statuses share a core (state, state_reason) pair, and each failed one's
+    reason is the status itself."""
+    pairs = {status: core_state(status) for status in RunStatus}
+    assert len(set(pairs.values())) == len(RunStatus)
+    for status, (state, reason) in pairs.items():
+        if state is RunState.FAILED:
+            assert reason == status.value
 
 
 def test_only_applied_or_skipped_runs_keep_their_events() -> None:
@@ -238,7 +248,7 @@ def test_bad_intervals_are_rejected(text: str) -> None:
 def test_backoffs_double_from_ten_seconds_up_to_ten_minutes() -> None:
     """Transient and reconcile delays: 10, 20, 40, 80… capped at 600 s."""
     assert [transient_delay(n) for n in (1, 2, 3, 4, 5, 7, 20)] == [10, 20, 40, 80, 160, 600, 600]
-    assert [reconcile_delay(n) for n in (1, 2, 6, 7)] == [10, 20, 320, 600]
+    assert [MUTATION_RECONCILE.delay(n) for n in (1, 2, 6, 7)] == [10, 20, 320, 600]
 
 
 def test_failure_plans() -> None:

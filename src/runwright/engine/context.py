@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runwright.domain.failures import Failure
+from runwright.domain.reconcile import ReconcileResult
 from runwright.domain.retry import RetryPolicy
 from runwright.domain.runs import Run, StepResult
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
@@ -22,7 +23,6 @@ from runwright.engine.evidence import EvidenceWriter
 from runwright.engine.interrupts import Interrupter
 from runwright.engine.registry import job_def
 from runwright.engine.stepper import StepRunner, Suspended
-from runwright.engine.steps import ReconcileResult
 from runwright.errors import StepFailed, ValidationError
 from runwright.store.base import Finisher, Lease, NewRun, Store
 

@@ -10,6 +10,7 @@ from typing import Any
 from runwright.domain.events import EventKind
 from runwright.domain.failures import NOT_SERIALIZABLE, STEP_TIMEOUT, WORKER_LOST, Failure
 from runwright.domain.ids import new_id
+from runwright.domain.reconcile import STEP_RECONCILE, Reconciled, ReconcileResult
 from runwright.domain.runs import Run, StepAttempt, StepOutputs, StepResult
 from runwright.domain.states import StateReason, StepState
 from runwright.engine import interrupts
@@ -18,8 +19,6 @@ from runwright.engine.evidence import EvidenceWriter
 from runwright.engine.interrupts import Interrupt, Interrupter
 from runwright.engine.steps import (
     CurrentStep,
-    Reconciled,
-    ReconcileResult,
     StepOptions,
     options_of,
     reset_current,
@@ -37,10 +36,6 @@ from runwright.errors import (
 from runwright.store.base import Lease, StepOutcome, Store
 
 log = logging.getLogger(__name__)
-
-RECONCILE_MAX_ATTEMPTS = 5
-RECONCILE_BASE_SECONDS = 10.0
-RECONCILE_CAP_SECONDS = 600.0
 
 
 class DeadlineExceeded(BaseException):
@@ -75,11 +70,6 @@ class EngineFault(BaseException):
     def __init__(self, cause: Exception):
         super().__init__(str(cause))
         self.cause = cause
-
-
-def reconcile_delay(attempt: int) -> float:
-    """Seconds before reconcile attempt ``attempt + 1``: 10 s·2ⁿ⁻¹, capped at 10 minutes."""
-    return float(min(RECONCILE_BASE_SECONDS * 2.0 ** (attempt - 1), RECONCILE_CAP_SECONDS))
 
 
 def tool_id_of(fn: Callable[..., Any]) -> str:
@@ -457,7 +447,7 @@ class StepRunner:
         self, fn: Callable[..., ReconcileResult], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> ReconcileResult:
         try:
-            with self.interrupter.guard(30.0):
+            with self.interrupter.guard(STEP_RECONCILE.timeout):
                 verdict = fn(*args, **kwargs)
         except Interrupt as it:
             if it.cause in {interrupts.CANCEL, interrupts.LEASE_LOST}:
@@ -478,9 +468,9 @@ class StepRunner:
             "step_attempt_id": attempt.step_attempt_id,
             "reconcile_attempt": tries,
         }
-        if tries >= RECONCILE_MAX_ATTEMPTS:
+        if STEP_RECONCILE.exhausted(tries):
             payload["indeterminate"] = True
             payload["why"] = f"reconcile could not tell after {tries} attempts"
             raise Suspended(StateReason.PAUSED_RECONCILIATION, payload=payload)
-        wake = self.clock.now() + timedelta(seconds=reconcile_delay(tries))
+        wake = self.clock.now() + timedelta(seconds=STEP_RECONCILE.delay(tries))
         raise Suspended(StateReason.PAUSED_RECONCILIATION, wake_at=wake, payload=payload)

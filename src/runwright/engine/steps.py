@@ -1,48 +1,17 @@
-"""Step options, the ``@step`` decorator, reconciliation outcomes and the current step."""
+"""Step options, the ``@step`` decorator and the current step (verdicts: domain.reconcile)."""
 
 from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any, TypeVar
 
 from runwright.domain.evidence import EvidenceLink
+from runwright.domain.reconcile import ReconcileResult
 from runwright.domain.retry import DEFAULT_RETRY, RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Reconciled(StrEnum):
-    """What a reconcile function found out about a step whose outcome was unknown."""
-
-    APPLIED = "applied"
-    NOT_APPLIED = "not_applied"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class ReconcileResult:
-    """A reconcile verdict, with the step's result when it was applied."""
-
-    status: Reconciled
-    result: Any = None
-
-    @classmethod
-    def applied(cls, result: Any = None) -> ReconcileResult:
-        """The step's effect is there; ``result`` is what the step would have returned."""
-        return cls(Reconciled.APPLIED, result)
-
-    @classmethod
-    def not_applied(cls) -> ReconcileResult:
-        """The step's effect is not there; it is safe to run it again."""
-        return cls(Reconciled.NOT_APPLIED)
-
-    @classmethod
-    def unknown(cls) -> ReconcileResult:
-        """Cannot tell; a human decides."""
-        return cls(Reconciled.UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,13 @@
 """Reconciliation: finding out whether an uncertain mutation happened, never guessing.
 
 After an ambiguous error (a timeout, a reset connection, an auth or internal error from the
-call) or a crash with the call in flight, the tool's ``reconcile`` is asked at once (inline,
+call) or a crash with the call in flight, the tool's ``reconcile`` is asked under
+``MUTATION_RECONCILE`` (the engine's reconcile policy, domain.reconcile): at once (inline,
 attempt 1), then in the background 10 s, 20 s, 40 s, 80 s and 160 s after the attempt before
-(capped at 10 minutes) while the run waits ``paused:reconciliation``; when the 6th attempt
-cannot tell either, the mutation is ``indeterminate`` and waits for a person. The ledger's
-``reconcile_attempts`` counts every attempt, inline and background. A tool without
-``reconcile`` goes to ``indeterminate`` at once (no attempt).
+while the run waits ``paused:reconciliation``; when the 6th attempt cannot tell either, the
+mutation is ``indeterminate`` and waits for a person. The ledger's ``reconcile_attempts``
+counts every attempt, inline and background. A tool without ``reconcile`` goes to
+``indeterminate`` at once (no attempt).
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from runwright.domain.events import EventKind
+from runwright.domain.reconcile import MUTATION_RECONCILE, Reconciled, Reconciliation
 from runwright.domain.workflows.models import Mutation
-from runwright.domain.workflows.mutations import (
-    RECONCILE_MAX_ATTEMPTS,
-    MutationStatus,
-    reconcile_delay,
-)
+from runwright.domain.workflows.mutations import MutationStatus
 from runwright.domain.workflows.phases import Phase, RunStatus
 from runwright.domain.workflows.rules import ErrorClass
 from runwright.engine import interrupts
@@ -32,12 +30,11 @@ from runwright.store.workflows_ending import Ending
 from runwright.workflows.errors import classify
 from runwright.workflows.outcomes import CLASS_STATUS, jsonable
 from runwright.workflows.prepared import MutationResult
-from runwright.workflows.tools import MutationCall, Reconciliation, Tool, Verdict
+from runwright.workflows.tools import MutationCall, Tool
 
 if TYPE_CHECKING:
     from runwright.workflows.host import Host
 
-RECONCILE_TIMEOUT_SECONDS = 30.0
 #: Errors from the mutation call that prove the write did not happen.
 DEFINITE = {ErrorClass.TRANSIENT, ErrorClass.LOGIC, ErrorClass.PERMISSION}
 
@@ -94,7 +91,7 @@ class Reconciler:
         """One reconcile attempt; a raised error or a timeout counts as ``retry``."""
         call = MutationCall(m.tool_namespace, m.tool_method, dict(m.params), m.idempotency_key)
         try:
-            with self.host.interrupter.guard(RECONCILE_TIMEOUT_SECONDS):
+            with self.host.interrupter.guard(MUTATION_RECONCILE.timeout):
                 verdict = tool.reconcile(call)
         except Interrupt as it:
             if it.cause == interrupts.LEASE_LOST:
@@ -142,7 +139,7 @@ class Reconciler:
             },
         )
         now = h.now()
-        if verdict.status is Verdict.APPLIED:
+        if verdict.status is Reconciled.APPLIED:
             result = jsonable(verdict.result)
             h.ws.mutation_applied(
                 h.lease,
@@ -156,7 +153,7 @@ class Reconciler:
             )
             h.reload()
             return h.emit(h.stored_prepared(), MutationResult.applied(result), reserved=True)
-        if verdict.status is Verdict.FAILED:
+        if verdict.status is Reconciled.NOT_APPLIED:
             why = "reconcile found that the write did not happen"
             ended = h.ws.mutation_failed(
                 h.lease,
@@ -169,7 +166,7 @@ class Reconciler:
                 extra=[event],
             )
             h.finish_failed(RunStatus.RELEASED, ended.reason, why)
-        if attempt >= RECONCILE_MAX_ATTEMPTS:
+        if MUTATION_RECONCILE.exhausted(attempt):
             h.ws.mutation_uncertain(
                 h.lease,
                 h.run_id,
@@ -183,7 +180,7 @@ class Reconciler:
                 extra=[event],
             )
             h.park(None, m.mutation_id)
-        wake = now + timedelta(seconds=reconcile_delay(attempt))
+        wake = now + timedelta(seconds=MUTATION_RECONCILE.delay(attempt))
         h.ws.mutation_uncertain(
             h.lease,
             h.run_id,

@@ -7,6 +7,9 @@ a handler (a script, a test) the methods are plain calls.
 A mutation method may take a keyword-only ``idempotency_key`` parameter: the host fills it with
 a key that is the same for every retry of the same logical write (workflow, consumer, reserved
 events, tool, method and parameters), so a system that honours it applies the write once.
+
+``reconcile`` answers with a ``Reconciliation`` (the engine's ``ReconcileResult`` under the name
+tools use): ``applied(result)``, ``failed()`` or ``retry()``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+from runwright.domain.reconcile import Reconciliation, Verdict
 from runwright.domain.workflows.models import ToolSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,38 +30,6 @@ READ = "read"
 MUTATION = "mutation"
 _MARK = "__runwright_tool_op__"
 IDEMPOTENCY_PARAM = "idempotency_key"
-
-
-class Verdict(StrEnum):
-    """What reconcile found out."""
-
-    APPLIED = "applied"
-    FAILED = "failed"
-    RETRY = "retry"
-
-
-@dataclass(frozen=True, slots=True)
-class Reconciliation:
-    """A reconcile verdict: ``applied(result)``, ``failed()`` or ``retry()`` (cannot tell yet)."""
-
-    status: Verdict
-    result: Any = None
-    reason: str = ""
-
-    @classmethod
-    def applied(cls, result: Any = None) -> Reconciliation:
-        """The write is there; ``result`` is shaped like the mutation's own result."""
-        return cls(Verdict.APPLIED, result)
-
-    @classmethod
-    def failed(cls, reason: str = "") -> Reconciliation:
-        """The write is certainly not there; a fresh run may make it again."""
-        return cls(Verdict.FAILED, None, reason)
-
-    @classmethod
-    def retry(cls, reason: str = "") -> Reconciliation:
-        """Cannot tell now; ask again later (never "unknowable": that is for the attempts cap)."""
-        return cls(Verdict.RETRY, None, reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +57,9 @@ class CallGuard(Protocol):
         """Perform (or refuse) one declared tool call."""
 
 
+#: The handler phase running in this context. Not the engine's current step
+#: (``engine.steps.current_step``): a handler phase makes no step attempt and a step has no
+#: phase rules, so each context variable holds its own thing.
 _guard: contextvars.ContextVar[CallGuard | None] = contextvars.ContextVar(
     "runwright_tool_guard", default=None
 )
@@ -212,3 +186,22 @@ class Tool:
             mutations=mutations,
             can_reconcile=[m for m in mutations if self.can_reconcile(m)],
         )
+
+
+__all__ = [
+    "IDEMPOTENCY_PARAM",
+    "MUTATION",
+    "READ",
+    "CallGuard",
+    "MutationCall",
+    "Reconciliation",
+    "Tool",
+    "Verdict",
+    "bind_params",
+    "current_guard",
+    "mutation",
+    "read",
+    "reset_guard",
+    "set_guard",
+    "takes_idempotency_key",
+]

@@ -20,7 +20,6 @@ from runwright.domain.workflows.mutations import (
     MutationStatus,
     ResolvedBy,
     check_mutation,
-    reconcile_delay,
     resolve_action,
 )
 from runwright.domain.workflows.phases import (
@@ -86,7 +85,6 @@ __all__ = [
     "op_allowed",
     "parse_interval",
     "plan_failure",
-    "reconcile_delay",
     "resolve_action",
     "transient_delay",
 ]

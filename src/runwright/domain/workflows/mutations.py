@@ -1,4 +1,7 @@
-"""The mutation ledger: statuses, their transitions, human actions and reconcile backoff."""
+"""The mutation ledger: statuses, their transitions and human actions.
+
+How often a write in doubt is reconciled is ``MUTATION_RECONCILE`` (domain.reconcile).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,6 @@ from enum import StrEnum
 
 from runwright.domain.workflows.phases import MutationOutcome
 from runwright.errors import Conflict, InvalidTransition, ValidationError
-
-#: Reconcile attempts before a write in doubt goes to a person: the first at once (inline, or
-#: when a person asks to try again), then one 10 s, 20 s, 40 s, 80 s and 160 s after the one
-#: before. ``reconcile_attempts`` on the ledger row counts every one of them.
-RECONCILE_MAX_ATTEMPTS = 6
-RECONCILE_BASE_SECONDS = 10.0
-RECONCILE_CAP_SECONDS = 600.0
 
 
 class MutationStatus(StrEnum):
@@ -147,14 +143,6 @@ def resolve_action(
         )
     check_mutation(cur, MutationStatus.SKIPPED, mutation_id=mutation_id)
     return Resolution(MutationStatus.SKIPPED, ResolvedBy.USER_SKIP, MutationOutcome.SKIPPED)
-
-
-def reconcile_delay(attempt: int) -> float:
-    """Seconds between reconcile attempt ``attempt`` (1-based) and the next: 10 s·2ⁿ⁻¹, capped
-    at 10 minutes."""
-    if attempt < 1:
-        raise ValueError("attempts start at 1")
-    return float(min(RECONCILE_BASE_SECONDS * 2.0 ** (attempt - 1), RECONCILE_CAP_SECONDS))
 
 
 #: How a failed write's outcome was settled when it was once in doubt: a fresh run that makes

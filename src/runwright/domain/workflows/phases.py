@@ -135,6 +135,11 @@ class RunStatus(StrEnum):
     ``released``: the run ended without its write (reconcile or a human said it did not happen);
     its events went back to pending. ``canceled``: someone cancelled the run or skipped one of
     its events before its mutation.
+
+    A status is a finer name for the core run's ``RunState`` and ``state_reason``: ``core_state``
+    maps each onto its own pair (the failed statuses are ``failed`` runs whose reason is the
+    status). The handler run's row keeps it because the workflow's transaction that ends the run
+    writes it before the executor ends the core run.
     """
 
     ACTIVE = "active"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from runwright.domain.limits import MAX_INTERVAL_SECONDS
+from runwright.domain.retry import RetryPolicy
 from runwright.errors import ValidationError
 
 WAKE_MIN_SECONDS = 30.0
@@ -136,11 +137,17 @@ def clamp_wake(wake_at: datetime | None, now: datetime) -> datetime | None:
     return min(max(wake_at, low), high)
 
 
+#: A run and its retries after transient failures in a row, spaced like step retries.
+TRANSIENT_BACKOFF = RetryPolicy(
+    max_attempts=MAX_TRANSIENT_RETRIES + 1,
+    initial_interval=TRANSIENT_BASE_SECONDS,
+    max_interval=TRANSIENT_CAP_SECONDS,
+)
+
+
 def transient_delay(failures: int) -> float:
     """Seconds to back off after transient failure number ``failures``: 10 s·2ⁿ⁻¹, ≤ 10 min."""
-    if failures < 1:
-        raise ValueError("failures start at 1")
-    return float(min(TRANSIENT_BASE_SECONDS * 2.0 ** (failures - 1), TRANSIENT_CAP_SECONDS))
+    return TRANSIENT_BACKOFF.delay_after(failures)
 
 
 @dataclass(frozen=True, slots=True)
