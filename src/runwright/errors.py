@@ -1,14 +1,16 @@
 """One error root for runwright, with subclasses named by what the caller should do.
 
 Every error carries structured fields (``run_id``, ``step``, ``path``, ``field``) and a
-message that says what to do next. Driver errors are translated at the store boundary.
+message that says what to do next. Driver errors are translated at the store boundary. The
+errors workflow tools raise (``runwright.workflows.errors.ToolError``) are runwright errors
+too; their class, not this module, says what happens next.
 Control flow that must not be swallowed by ``except Exception`` derives from
 ``BaseException`` (``Cancelled``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class RunwrightError(Exception):
@@ -16,6 +18,13 @@ class RunwrightError(Exception):
 
     #: A short machine-readable code; subclasses override it.
     code = "error"
+    #: Whether a run that fails with this error records the failure as retryable. Runwright's
+    #: own errors would fail the same way again; tool errors say it by their class instead.
+    retryable: ClassVar[bool] = False
+    #: The ``state_reason`` a run that fails with this error carries, in the terms of the
+    #: feature that raised it (a workflow's ``failed:logic``, a plan phase's "route rejected");
+    #: the executor records it in the transaction that ends the run. None: no reason.
+    state_reason: str | None = None
 
     def __init__(self, message: str | None = None, *, hint: str | None = None, **fields: Any):
         self.message = message or (self.__doc__ or self.code).strip()

@@ -188,15 +188,11 @@ class Executor:
                 details={k: v for k, v in exc.fields.items() if isinstance(v, str)},
             )
         else:
-            failure = Failure.from_exception(exc, non_retryable=isinstance(exc, RunwrightError))
-        # An exception may say why in the run's own terms (e.g. a workflow's "failed:logic").
-        reason = getattr(exc, "state_reason", None)
-        return self._finish(
-            lease,
-            RunState.FAILED,
-            failure=failure,
-            reason=reason if isinstance(reason, str) else None,
-        )
+            final = isinstance(exc, RunwrightError) and not exc.retryable
+            failure = Failure.from_exception(exc, non_retryable=final)
+        # A runwright error may say why in the run's own terms (e.g. a workflow's "failed:logic").
+        reason = exc.state_reason if isinstance(exc, RunwrightError) else None
+        return self._finish(lease, RunState.FAILED, failure=failure, reason=reason)
 
     def _finish(
         self,

@@ -91,27 +91,9 @@ class UpkeepOps:
         )
         return int(self.db.run(lambda c: c.execute(stmt).rowcount) or 0)
 
-    def fill_state_reasons(self, items: list[tuple[str, str]]) -> None:
-        """Give failed core runs of handler runs their workflow status as ``state_reason``."""
-        if not items:
-            return
-
-        def tx(conn: Connection) -> None:
-            for run_id, reason in items:
-                conn.execute(
-                    update(runs)
-                    .where(
-                        runs.c.run_id == run_id,
-                        runs.c.state == RunState.FAILED.value,
-                        runs.c.state_reason.is_(None),
-                    )
-                    .values(state_reason=reason)
-                )
-
-        self.db.run(tx)
-
     def fill_missing_reasons(self) -> int:
-        """The same for any failed handler run left without a reason (after a restart)."""
+        """Give failed core runs of handler runs that carry no ``state_reason`` their workflow
+        status as one (start-up recovery)."""
         status = (
             select(wf_handler_runs.c.status)
             .where(wf_handler_runs.c.run_id == runs.c.run_id)

@@ -42,7 +42,6 @@ from runwright.workflows.outcomes import (
     HandlerRunEnded,
     ending_for,
     jsonable,
-    note_reason,
 )
 from runwright.workflows.prepared import MutationResult, Prepared
 from runwright.workflows.reconciler import Reconciler
@@ -111,7 +110,6 @@ class Host:
         """End the core run the way the handler run ended (after our own transaction)."""
         if status is RunStatus.CANCELED:
             raise Cancelled(self.run_id)
-        note_reason(self.ws.db.display_url, self.run_id, reason)
         raise HandlerRunEnded(status.value, reason, message, run_id=self.run_id)
 
     def end(self, ending: Ending) -> NoReturn:
@@ -410,7 +408,6 @@ def replay_end(ws: WorkflowStore, run: HandlerRun) -> dict[str, Any]:
     if run.status is RunStatus.CANCELED:
         raise Cancelled(run.run_id)
     reason = run.status.value
-    note_reason(ws.db.display_url, run.run_id, reason)
     raise HandlerRunEnded(run.status.value, reason, run.error, run_id=run.run_id)
 
 

@@ -25,7 +25,7 @@ from runwright.store.workflows_store import WorkflowStore
 from runwright.workflows.errors import InternalError
 from runwright.workflows.host import Host, replay_end
 from runwright.workflows.loader import load_deployed
-from runwright.workflows.outcomes import HandlerRunEnded, note_reason
+from runwright.workflows.outcomes import HandlerRunEnded
 from runwright.workflows.repair import run_repair
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,6 @@ def _cannot_load(jctx: JobContext, ws: WorkflowStore, run_id: str, why: str) -> 
         error_class=ErrorClass.INTERNAL,
     )
     ended = ws.end(lease, run_id, ending, now)
-    note_reason(ws.db.display_url, run_id, ended.reason)
     raise HandlerRunEnded(RunStatus.FAILED_INTERNAL.value, ended.reason, why, run_id=run_id)
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import traceback
-from collections import deque
 from typing import Any
 
 from runwright.domain.workflows.phases import Phase, RunStatus
@@ -35,7 +33,11 @@ CLASS_STATUS = {
 
 
 class HandlerRunEnded(StepFailed):
-    """A handler run ended without committing; its core run fails with this status."""
+    """A handler run ended without committing; its core run fails with this status.
+
+    ``reason`` becomes the core run's ``state_reason``: the executor records it in the
+    transaction that fails the run (``RunwrightError.state_reason``).
+    """
 
     code = "handler_run_ended"
 
@@ -45,23 +47,6 @@ class HandlerRunEnded(StepFailed):
         )
         self.status = status
         self.state_reason = reason
-
-
-_lock = threading.Lock()
-_reasons: dict[str, deque[tuple[str, str]]] = {}
-
-
-def note_reason(db_key: str, run_id: str, reason: str) -> None:
-    """Remember the ``state_reason`` the core run should carry once its executor failed it."""
-    with _lock:
-        _reasons.setdefault(db_key, deque()).append((run_id, reason))
-
-
-def take_reasons(db_key: str) -> list[tuple[str, str]]:
-    """Everything noted so far for one database (and forget it)."""
-    with _lock:
-        found = _reasons.pop(db_key, None)
-    return list(found or ())
 
 
 def ending_for(exc: BaseException, step: Step, *, timeout: float | None = None) -> Ending:

@@ -1,7 +1,8 @@
 """The workflow scheduler, run by every worker between claims (a core "ticker").
 
 On its first call (a worker starting) it recovers: every consumer of an active workflow is made
-dirty (each prepares once), failed handler runs get their status as ``state_reason``,
+dirty (each prepares once), failed handler runs left without a ``state_reason`` get their status
+as one (a handler run's end gives its core run the reason in the transaction that fails it),
 maintenance without a repair run gets one, and reserved events nobody can consume are logged
 (never silently released). Then, on every call: open handler runs whose core run ended (a
 cancel by hand) are settled, and each runnable workflow without an active run whose producer is
@@ -25,7 +26,6 @@ from runwright.engine.clock import Clock
 from runwright.engine.worker import Worker
 from runwright.store.database import Database
 from runwright.store.workflows_store import WorkflowStore
-from runwright.workflows.outcomes import take_reasons
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,6 @@ class WorkflowTicker:
         if not self.started:
             self.startup()
             self.started = True
-        reasons = take_reasons(self.ws.db.display_url)
-        if reasons:
-            self.ws.fill_state_reasons(reasons)
         now = self.clock.now()
         anomalies, due = self.ws.scan(now)
         for run_id in anomalies:
