@@ -184,7 +184,11 @@ def main() -> None:
             command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
             runs=args.runs,
             repeat=args.repeat,
-            machine={"cpus": os.cpu_count(), "python": platform.python_version()},
+            machine={
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "loadavg_at_end": os.getloadavg(),
+            },
         )
         console.print(_table(result, args.runs))
         if not args.no_write:

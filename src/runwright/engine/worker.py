@@ -44,9 +44,11 @@ log = logging.getLogger(__name__)
 #: writes; the store's pool has room for this many beside the heartbeat and the listener).
 MAX_RUNS_AT_ONCE = 16
 
-#: How many runs a worker process runs at once unless told, per database (measured with
-#: bench/worker_concurrency.py: draining many one-step runs, see docs/workers.md).
-DEFAULT_RUNS_AT_ONCE = {"sqlite": 1, "postgresql": 4}
+#: How many runs a worker process runs at once unless told, per database, by measurement
+#: (bench/worker_concurrency.py, docs/workers.md): on PostgreSQL 8 at once drained W2 about 4x
+#: faster than 1 (concurrent commits share WAL flushes); on SQLite, with one writer at a time,
+#: 2, 4 or 8 at once were no faster than 1, and one run keeps interrupts in the main thread.
+DEFAULT_RUNS_AT_ONCE = {"sqlite": 1, "postgresql": 8}
 
 
 def default_runs_at_once(dialect: str) -> int:
