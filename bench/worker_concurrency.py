@@ -8,7 +8,9 @@ W2 is many one-step no-op runs (``bench.leaf``), all enqueued first, then draine
   from its start until it returned;
 - ``processes`` (PostgreSQL only by default): N ``runwright worker --until-idle -q
   --runs-at-once 1`` processes; timed from the first run's start to the last run's end as
-  recorded in the database (so process start-up is not counted).
+  recorded in the database (so process start-up is not counted);
+- with ``--outputs``: one such process printing a line per run (``--verbose``), the default
+  summary, or nothing (``-q``), its output going to a file: what the output costs.
 
 Every measurement uses a fresh database; medians of ``--repeat``. Prints a table and writes
 ``bench/results/worker-concurrency-<db>.json``.
@@ -41,6 +43,8 @@ from runwright_side import durability, open_client  # noqa: E402
 
 RESULTS_DIR = BENCH_DIR / "results"
 SRC_DIR = BENCH_DIR.parent / "src"
+#: The CLI worker's output modes and the flag that picks each.
+OUTPUTS = {"verbose": "--verbose", "summary": "", "quiet": "--quiet"}
 
 
 def _check(client: Any, runs: int) -> None:
@@ -61,9 +65,12 @@ def threads(target: Target, runs: int, at_once: int) -> dict[str, Any]:
         return {"seconds": seconds, "claimed": stats.claimed, "durability": durability(client)}
 
 
-def processes(target: Target, runs: int, count: int, at_once: int) -> dict[str, Any]:
-    """Enqueue ``runs`` runs, then drain them with ``count`` worker processes; the time is
-    first start to last end as the database recorded them."""
+def processes(
+    target: Target, runs: int, count: int, at_once: int, output: str = "--quiet"
+) -> dict[str, Any]:
+    """Enqueue ``runs`` runs, then drain them with ``count`` worker processes printing to a
+    file with ``output`` (``--quiet``, ``--verbose`` or ``""`` for the default summary); the
+    time is first start to last end as the database recorded them."""
     with open_client(target) as client:
         client.start_many(workloads.leaf, [(i,) for i in range(runs)])
         env = dict(
@@ -76,9 +83,12 @@ def processes(target: Target, runs: int, count: int, at_once: int) -> dict[str, 
             ),
         )
         argv = [sys.executable, "-m", "runwright", "worker", "--import", "workloads"]
-        argv += ["--until-idle", "--quiet", f"--runs-at-once={at_once}"]
-        children = [subprocess.Popen(argv, env=env) for _ in range(count)]
-        codes = [child.wait(timeout=600) for child in children]
+        argv += ["--until-idle", f"--runs-at-once={at_once}", *([output] if output else [])]
+        with (target.workdir / "worker.out").open("ab") as out:
+            children = [
+                subprocess.Popen(argv, env=env, stdout=out, stderr=out) for _ in range(count)
+            ]
+            codes = [child.wait(timeout=600) for child in children]
         if any(codes):
             raise RuntimeError(f"worker processes exited {codes}")
         _check(client, runs)
@@ -103,6 +113,8 @@ def measure_db(kind: Any, args: argparse.Namespace) -> dict[str, Any]:
     configs: list[tuple[str, int, int]] = [("threads", 1, n) for n in args.at_once]
     if kind.name == "postgres" or args.processes_on_sqlite:
         configs += [("processes", p, 1) for p in args.processes]
+    if args.outputs:  # what the output costs: one process, one run at once, to a file
+        configs += [(f"output {mode}", 1, 1) for mode in OUTPUTS]
     samples: dict[tuple[str, int, int], list[dict[str, Any]]] = {c: [] for c in configs}
     durable: dict[str, Any] = {}
     for rep in range(args.repeat):
@@ -111,6 +123,8 @@ def measure_db(kind: Any, args: argparse.Namespace) -> dict[str, Any]:
             with kind.fresh(f"wc{rep}") as target:
                 if how == "threads":
                     got = threads(target, args.runs, at_once)
+                elif how.startswith("output "):
+                    got = processes(target, args.runs, 1, 1, OUTPUTS[how.split()[1]])
                 else:
                     got = processes(target, args.runs, procs, at_once)
             durable = got.pop("durability", durable)
@@ -163,9 +177,15 @@ def main() -> None:
     parser.add_argument("--at-once", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--processes-on-sqlite", action="store_true")
+    parser.add_argument(
+        "--outputs", action="store_true", help="also time the CLI worker's output modes"
+    )
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--scratch", help="where database files and homes go")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results")
+    parser.add_argument(
+        "--suffix", default="", help="results go to worker-concurrency-<db><suffix>.json"
+    )
     args = parser.parse_args()
     root = scratch_root(args.scratch)
     kinds: list[Any] = []
@@ -193,7 +213,7 @@ def main() -> None:
         console.print(_table(result, args.runs))
         if not args.no_write:
             RESULTS_DIR.mkdir(exist_ok=True)
-            out = RESULTS_DIR / f"worker-concurrency-{kind.name}.json"
+            out = RESULTS_DIR / f"worker-concurrency-{kind.name}{args.suffix}.json"
             out.write_text(json.dumps(result, indent=2, default=str) + "\n")
             console.print(f"wrote {out.relative_to(BENCH_DIR.parent)}")
 

@@ -327,7 +327,7 @@ class Worker:
         try:
             self._coordinate(tickers, until_idle, threads)
         finally:
-            self._stop.set()
+            self.stop()  # runs still in flight (an error, Ctrl-C) are handed back at a boundary
             self._look_again()
             for thread in threads:
                 thread.join()
