@@ -160,6 +160,6 @@ def test_processes_and_the_older_concurrency_spelling_both_run_worker_processes(
         ]
         out = _worker(real_client, db_url, flag, "2", "--runs-at-once", "2")
         assert {real_client.get(i).state for i in ids} == {RunState.SUCCEEDED}
-        finals = re.findall(r"worker \d+: (\d+) claimed", out.stdout)
+        finals = re.findall(r"^worker \d+: (\d+) claimed", out.stdout, re.MULTILINE)
         assert len(finals) == 2, out.stdout
         assert sum(int(n) for n in finals) == 4

@@ -59,9 +59,9 @@ def test_off_a_terminal_a_line_every_few_seconds_while_things_change_then_a_fina
     worker = _FakeWorker()
     output = WorkerOutput("lines", console, line_seconds=0.05)
     assert output.on_run is None
-    output.start(worker)  # type: ignore[arg-type]
     worker.stats.claimed = 2
     worker.flying = [InFlight("R1", "tests.job", time.monotonic())]
+    output.start(worker)  # type: ignore[arg-type]
     deadline = time.monotonic() + 10
     while "2 claimed" not in out.getvalue():
         assert time.monotonic() < deadline

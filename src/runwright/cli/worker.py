@@ -97,8 +97,9 @@ def worker(
     quiet: bool,
     summary_lines: bool,
 ) -> None:
-    """Claim ready runs (with a lease and heartbeats) and execute them, several at once.
-    Prints a live summary (a line per run with --verbose). Ctrl-C stops cleanly."""
+    """Claim ready runs (with a lease and heartbeats) and execute them, several at once where
+    that is faster. Prints a live summary (a line per run with --verbose). Ctrl-C stops
+    cleanly."""
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
