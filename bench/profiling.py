@@ -47,12 +47,12 @@ def shape(statement: str, width: int = 110) -> str:
 class SqlTrace:
     """Counts and times every statement the engines send, and every transaction they commit.
 
-    SQLite runs in autocommit mode with explicit ``BEGIN``/``COMMIT`` statements, which
-    runwright sends to the driver directly (``runwright.store.database.sqlite_control``, wrapped
-    here), as it sends its hot statements (``runwright.store.driver_sql.send``, wrapped too);
-    PostgreSQL transactions are seen through the engine's ``begin``/``commit`` events. A
-    PostgreSQL statement outside a transaction (runwright's ``single_statement`` reads) commits
-    by itself and is not counted as a transaction.
+    SQLite (and PostgreSQL over a worker's pinned connection) runs in autocommit mode with
+    explicit ``BEGIN``/``COMMIT`` statements, which runwright sends to the driver directly
+    (``runwright.store.database.driver_control``, wrapped here), as it sends its hot statements
+    (``runwright.store.driver_sql.send``, wrapped too); other PostgreSQL transactions are seen
+    through the engine's ``begin``/``commit`` events. A PostgreSQL statement outside a
+    transaction (``single_statement``) commits by itself and is not counted as a transaction.
     """
 
     def __init__(self) -> None:
@@ -72,9 +72,13 @@ class SqlTrace:
         ]
         for name, fn in hooks:
             event.listen(Engine, name, fn)
-        control = getattr(database, "sqlite_control", None)
+        # driver_control (sqlite_control in older trees) sends BEGIN/COMMIT past the engine
+        control_name = next(
+            (n for n in ("driver_control", "sqlite_control") if hasattr(database, n)), None
+        )
+        control = getattr(database, control_name) if control_name else None
         if control is not None:
-            database.sqlite_control = self._control(control)
+            setattr(database, str(control_name), self._control(control))
         send = getattr(driver_sql, "send", None)
         if send is not None:
             driver_sql.send = self._send(send)
@@ -84,7 +88,7 @@ class SqlTrace:
             for name, fn in hooks:
                 event.remove(Engine, name, fn)
             if control is not None:
-                database.sqlite_control = control
+                setattr(database, str(control_name), control)
             if send is not None:
                 driver_sql.send = send
 

@@ -109,23 +109,25 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         """One transaction; SQLite writers take the write lock up front (BEGIN IMMEDIATE).
 
-        On SQLite, BEGIN, COMMIT and ROLLBACK go to the driver's connection directly
-        (``sqlite_control``): through SQLAlchemy's statement machinery they cost about as much
+        On SQLite, and on PostgreSQL over a pinned connection, the connection is in autocommit
+        mode and BEGIN, COMMIT and ROLLBACK go to the driver's connection directly
+        (``driver_control``): through SQLAlchemy's statement machinery they cost about as much
         as the statements of a small transaction themselves.
         """
         try:
             with self._connection() as conn:
-                if self.is_sqlite:
+                if self.is_sqlite or conn.info.get(_EXPLICIT):
                     raw: Any = conn.connection.driver_connection
-                    sqlite_control(raw, "BEGIN IMMEDIATE" if write else "BEGIN")
+                    begin = "BEGIN IMMEDIATE" if write and self.is_sqlite else "BEGIN"
+                    driver_control(raw, begin)
                     try:
                         yield conn
                     except BaseException:
                         conn.info.pop(WAKE_FLAG, None)
-                        if raw.in_transaction:  # SQLite may have rolled back already
-                            sqlite_control(raw, "ROLLBACK")
+                        if _in_transaction(raw):  # SQLite may have rolled back already
+                            driver_control(raw, "ROLLBACK")
                         raise
-                    sqlite_control(raw, "COMMIT")
+                    driver_control(raw, "COMMIT")
                     if conn.info.pop(WAKE_FLAG, False):
                         self.wake_workers()
                 else:
@@ -168,6 +170,9 @@ class Database:
         pinned: Connection | None = getattr(self._pins, "conn", None)
         if pinned is None or pinned.closed or pinned.invalidated:
             pinned = self._pins.conn = self.engine.connect()
+            if not self.is_sqlite:  # transactions say BEGIN; one statement needs none
+                pinned.execution_options(isolation_level="AUTOCOMMIT")
+                pinned.info[_EXPLICIT] = True
         try:
             yield pinned
         except BaseException:
@@ -178,6 +183,12 @@ class Database:
     def single_statement(self) -> Iterator[Connection]:
         """A connection in autocommit mode, for one self-contained (atomic) statement."""
         try:
+            if getattr(self._pins, "depth", 0):
+                with self._connection() as conn:  # pinned connections are in autocommit mode
+                    yield conn
+                    if conn.info.pop(WAKE_FLAG, False):
+                        self.wake_workers()
+                return
             with self.engine.connect() as raw:
                 yield raw if self.is_sqlite else raw.execution_options(isolation_level="AUTOCOMMIT")
                 if raw.info.pop(WAKE_FLAG, False):
@@ -251,13 +262,34 @@ def _make_folder(database: Path) -> None:
 WAKE_FLAG = "runwright_wake"
 
 
-def sqlite_control(raw: Any, statement: str) -> None:
-    """Run BEGIN / COMMIT / ROLLBACK on a ``sqlite3`` connection, with its errors wrapped the
+#: Set on a pinned PostgreSQL connection: autocommit, with BEGIN/COMMIT sent explicitly.
+_EXPLICIT = "runwright_explicit_transactions"
+
+
+def driver_control(raw: Any, statement: str) -> None:
+    """Run BEGIN / COMMIT / ROLLBACK on the driver's connection, with its errors wrapped the
     way SQLAlchemy wraps them (so ``translate`` classifies them alike)."""
     try:
         raw.execute(statement)
     except sqlite3.Error as exc:
         raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+    except Exception as exc:
+        if not type(exc).__module__.startswith("psycopg"):
+            raise
+        import psycopg
+
+        if not isinstance(exc, psycopg.Error):
+            raise
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+
+def _in_transaction(raw: Any) -> bool:
+    """Whether the driver's connection has a transaction open (SQLite or psycopg)."""
+    if isinstance(raw, sqlite3.Connection):
+        return raw.in_transaction
+    import psycopg
+
+    return bool(raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
 
 
 def translate(exc: DBAPIError) -> Exception:
