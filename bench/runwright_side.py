@@ -54,10 +54,11 @@ def _drain(client: Client) -> int:
     return client.worker(register=False).run(until_idle=True).claimed
 
 
-def run_w1(client: Client, steps: int) -> dict[str, Any]:
-    """W1: time ``start`` + one worker draining the single run of ``steps`` no-op steps."""
+def run_w1(client: Client, steps: int, *, grouped: bool = False) -> dict[str, Any]:
+    """W1: time ``start`` + one worker draining the single run of ``steps`` no-op steps
+    (W1g with ``grouped``: the job lets its steps share commits)."""
     started = time.perf_counter()
-    run = client.start(workloads.w1, steps)
+    run = client.start(workloads.w1g if grouped else workloads.w1, steps)
     claimed = _drain(client)
     seconds = time.perf_counter() - started
     final = client.get(run.run_id)
@@ -66,10 +67,12 @@ def run_w1(client: Client, steps: int) -> dict[str, Any]:
     return {"seconds": seconds, "claims": claimed}
 
 
-def run_w2(client: Client, runs: int) -> dict[str, Any]:
-    """W2: time ``start_many`` (enqueue) and, separately, one worker draining every run."""
+def run_w2(client: Client, runs: int, *, grouped: bool = False) -> dict[str, Any]:
+    """W2: time ``start_many`` (enqueue) and, separately, one worker draining every run
+    (W2g with ``grouped``: each run's step is recorded with its end, one commit per run)."""
     started = time.perf_counter()
-    ids = client.start_many(workloads.leaf, [(i,) for i in range(runs)])
+    leaf = workloads.leaf_g if grouped else workloads.leaf
+    ids = client.start_many(leaf, [(i,) for i in range(runs)])
     enqueued = time.perf_counter()
     claimed = _drain(client)
     drained = time.perf_counter()
@@ -110,10 +113,10 @@ def measure(target: Target, workload: str, sizes: Any) -> dict[str, Any]:
     """Open a fresh client on ``target``, run ``workload`` once, and close it."""
     client = open_client(target)
     try:
-        if workload == "w1":
-            out = run_w1(client, sizes.w1_steps)
-        elif workload == "w2":
-            out = run_w2(client, sizes.w2_runs)
+        if workload in ("w1", "w1g"):
+            out = run_w1(client, sizes.w1_steps, grouped=workload == "w1g")
+        elif workload in ("w2", "w2g"):
+            out = run_w2(client, sizes.w2_runs, grouped=workload == "w2g")
         else:
             out = run_w3(client, sizes.w3_layers, sizes.w3_width)
         out["durability"] = durability(client)

@@ -19,6 +19,21 @@ def w1(ctx: JobContext, n: int) -> int:
     return n
 
 
+@job(name="bench.w1g", group_commit=True)
+def w1g(ctx: JobContext, n: int) -> int:
+    """W1g: W1 with group commit (consecutive no-op steps share commits)."""
+    for i in range(n):
+        ctx.step(f"s{i}", noop, i)
+    return n
+
+
+@job(name="bench.leaf_g", group_commit=True)
+def leaf_g(ctx: JobContext, i: int) -> int:
+    """W2g: a run of one no-op step recorded with the run's end (group commit)."""
+    result: int = ctx.step("s", noop, i)
+    return result
+
+
 @job(name="bench.leaf")
 def leaf(ctx: JobContext, i: int) -> int:
     """W2 and W3: a run of one no-op step."""
