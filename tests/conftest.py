@@ -9,6 +9,7 @@ is empty.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -35,6 +36,40 @@ if str(JOBS_DIR) not in sys.path:
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+_SHARED_SERVER = pytest.StashKey[contextlib.ExitStack]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, the controlling process starts the throwaway PostgreSQL cluster (when
+    one is needed) once, and its worker processes inherit its URL; otherwise each of them would
+    start a cluster of its own."""
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        return
+    stack = contextlib.ExitStack()
+    config.stash[_SHARED_SERVER] = stack
+    url = stack.enter_context(pg.server())
+    if url is not None and url != pg.configured_url():
+        stack.enter_context(_environ("RUNWRIGHT_TEST_POSTGRES_URL", url))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the cluster ``pytest_configure`` started for the worker processes, if any."""
+    stack = config.stash.get(_SHARED_SERVER, None)
+    if stack is not None:
+        stack.close()
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
 
 
 @pytest.fixture(scope="session")
