@@ -200,6 +200,14 @@ class DriverResult:
         self.close()
         return row
 
+    def all(self) -> list[Any]:
+        """Every remaining row."""
+        rows = []
+        while (row := self.fetchone()) is not None:
+            rows.append(row)
+        self.close()
+        return rows
+
     def one(self) -> Any:
         """The only row; an error if there is none."""
         row = self.first()

@@ -23,6 +23,7 @@ from runwright.domain.states import (
 from runwright.errors import Conflict, NotFound
 from runwright.store.chain import ChainHead, NewEvent, append_locked
 from runwright.store.database import WAKE_FLAG
+from runwright.store.driver_sql import DriverStatement
 from runwright.store.schema import run_deps, runs
 from runwright.store.types import UtcDateTime, loads
 
@@ -34,7 +35,7 @@ _RELEASED = and_(
     runs.c.available_at.is_(None),
 )
 _NOW: Any = bindparam("b_now", type_=UtcDateTime())
-_RELEASE_DEPENDENTS = (
+_RELEASE_DEPENDENTS = DriverStatement(
     runs.update()
     .where(runs.c.run_id.in_(_DEPENDENTS.scalar_subquery()))
     .values(
@@ -45,7 +46,7 @@ _RELEASE_DEPENDENTS = (
     )
     .returning(runs.c.pending_deps, runs.c.state)
 )
-_LOCK_PARENT = (
+_LOCK_PARENT = DriverStatement(
     select(
         runs.c.state,
         runs.c.state_reason,
@@ -65,9 +66,9 @@ _PARENT_SETS: dict[str, Any] = {
 
 
 @lru_cache(maxsize=8)
-def _parent_update(columns: frozenset[str]) -> Any:
+def _parent_update(columns: frozenset[str]) -> DriverStatement:
     """The parent's UPDATE for one combination of what a child's end changes on it."""
-    return (
+    return DriverStatement(
         runs.update()
         .where(runs.c.run_id == bindparam("b_parent"))
         .values({c: _PARENT_SETS[c] for c in sorted(columns)})
@@ -127,7 +128,7 @@ def after_terminal(
     if state == RunState.SUCCEEDED:
         # One statement: every dependent loses a pending dependency; one whose last dependency
         # this was (and that nothing else holds back) becomes available now.
-        released = conn.execute(_RELEASE_DEPENDENTS, {"b_done": run_id, "b_now": now}).all()
+        released = _RELEASE_DEPENDENTS.execute(conn, {"b_done": run_id, "b_now": now}).all()
         if any(r.pending_deps == 0 and r.state == RunState.PENDING.value for r in released):
             notify_ready(conn)
         return
@@ -147,7 +148,7 @@ def free_slot_and_wake_parent(
     conn: Connection, parent_id: str, child_id: str, now: datetime, *, was_running: bool
 ) -> None:
     """Give back the child's parallel slot and wake the parent once everything it awaits ended."""
-    parent = conn.execute(_LOCK_PARENT, {"b_parent": parent_id}).first()
+    parent = _LOCK_PARENT.execute(conn, {"b_parent": parent_id}).first()
     if parent is None:
         return
     values: dict[str, Any] = {}
@@ -166,7 +167,7 @@ def free_slot_and_wake_parent(
         if parent.wait_remaining == 1:
             values["available_at"] = True
     if values:
-        conn.execute(_parent_update(frozenset(values)), {"b_parent": parent_id, "b_now": now})
+        _parent_update(frozenset(values)).execute(conn, {"b_parent": parent_id, "b_now": now})
         if "available_at" in values:
             notify_ready(conn)
 

@@ -201,7 +201,7 @@ class WorkerOps:
                     and cand.parent_max_parallel is not None
                     and state != RunState.RUNNING
                 ):
-                    slot = conn.execute(TAKE_PARENT_SLOT, {"b_parent": cand.parent_run_id})
+                    slot = TAKE_PARENT_SLOT.execute(conn, {"b_parent": cand.parent_run_id})
                     if slot.rowcount != 1:
                         continue
                 found.close()
@@ -289,7 +289,7 @@ class WorkerOps:
         }
 
         def tx(conn: Connection) -> LeaseStatus:
-            row = conn.execute(RENEW, params).first()
+            row = RENEW.execute(conn, params).first()
             if row is None:
                 return LeaseStatus(held=False)
             return LeaseStatus(held=True, cancel_requested=bool(row.cancel_requested))

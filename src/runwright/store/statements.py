@@ -88,7 +88,7 @@ def claim_candidates(skip_locked: bool, batch: int, jobs: int = 0) -> DriverStat
     return DriverStatement(q)
 
 
-TAKE_PARENT_SLOT = (
+TAKE_PARENT_SLOT = DriverStatement(
     runs.update()
     .where(
         runs.c.run_id == bindparam("b_parent"),
@@ -118,7 +118,7 @@ CLAIM = (
 
 CLAIM_SQL = DriverStatement(CLAIM)
 
-RENEW = (
+RENEW = DriverStatement(
     runs.update()
     .where(
         runs.c.run_id == bindparam("b_run"),
