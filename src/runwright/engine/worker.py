@@ -40,9 +40,10 @@ from runwright.version import __version__
 
 log = logging.getLogger(__name__)
 
-#: The most runs one worker process runs at once (each holds a pooled connection while it
-#: writes; the store's pool has room for this many beside the heartbeat and the listener).
-MAX_RUNS_AT_ONCE = 16
+#: The most runs one worker process runs at once: each run in flight holds a pooled connection
+#: (the store pins one per executing thread), and the pool (5 + 10 overflow) must keep room for
+#: the heartbeat, the tickers and the wake-up listener.
+MAX_RUNS_AT_ONCE = 12
 
 #: How many runs a worker process runs at once unless told, per database, by measurement
 #: (bench/worker_concurrency.py, docs/workers.md): on PostgreSQL 8 at once drained W2 about 4x
