@@ -50,8 +50,8 @@ from runwright.domain.workflows.models import HandlerSpec, Schedule, WorkflowSpe
 from runwright.domain.workflows.phases import HandlerType  # noqa: E402
 from runwright.plans.contract import load_plan_text, read_plan_text  # noqa: E402
 from runwright.store.schema import run_events, runs  # noqa: E402
-from runwright.store.tables_plans import plan_gates, plan_phases, plan_runs  # noqa: E402
-from runwright.store.tables_workflows import wf_event_inputs, wf_events, wf_inputs  # noqa: E402
+from runwright.store.schema.plans import plan_gates, plan_phases, plan_runs  # noqa: E402
+from runwright.store.schema.workflows import wf_event_inputs, wf_events, wf_inputs  # noqa: E402
 from runwright.web import create_app  # noqa: E402
 from runwright.web.security import SESSION_COOKIE, session_value  # noqa: E402
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/pg_fast_ab.py --units 1000 --repeat 3
 
 On PostgreSQL a finished step that was not begun is recorded by one statement of data-modifying
-CTEs (``store/pg_fast.py``), one round trip in autocommit, instead of the general path's
+CTEs (``store/core/pg_fast.py``), one round trip in autocommit, instead of the general path's
 transaction (the fenced UPDATE of the run, the event insert, the attempt insert and the memo
 insert, then COMMIT). This script runs the same workload on fresh PostgreSQL databases with the
 fast path on (as shipped) and off (``WorkerOps._record_step_fast`` answering False, so every
@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     import profile_core
     import runwright_side
     from dbkinds import PostgresKind, scratch_root
-    from runwright.store.sql_worker import WorkerOps
+    from runwright.store.core.worker_ops import WorkerOps
 
     print(f"runwright {source['version']} from {source['imported_from']}", file=sys.stderr)
     field = {"w1": "w1_steps", "w2": "w2_runs"}[args.workload]

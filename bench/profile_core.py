@@ -59,7 +59,7 @@ from profiling import (  # noqa: E402
     under_callgrind,
 )
 from runwright.engine import tickers  # noqa: E402
-from runwright.store.sql_store import SqlStore  # noqa: E402
+from runwright.store.core.system_database import SystemDatabase  # noqa: E402
 
 
 def warm_up() -> None:
@@ -168,7 +168,7 @@ def main(argv: list[str]) -> int:
     profile = None
     if not args.bare:
         profile = Profile(
-            MethodTimer(SqlStore, *ticker_classes()),
+            MethodTimer(SystemDatabase, *ticker_classes()),
             cprofile=not args.no_cprofile,
             functions=[(tickers, "run_tickers")],
         )

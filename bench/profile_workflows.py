@@ -30,8 +30,8 @@ from dbkinds import PostgresKind, SqliteKind, scratch_root  # noqa: E402
 from profile_core import ticker_classes, warm_up  # noqa: E402
 from profiling import MethodTimer, Profile  # noqa: E402
 from runwright.engine import tickers  # noqa: E402
-from runwright.store.sql_store import SqlStore  # noqa: E402
-from runwright.store.workflows_store import WorkflowStore  # noqa: E402
+from runwright.store.core.system_database import SystemDatabase  # noqa: E402
+from runwright.store.workflows.store import WorkflowStore  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
     root = scratch_root(None)
     kind = SqliteKind(root) if args.db == "sqlite" else PostgresKind(args.pg_url, root)
     profile = Profile(
-        MethodTimer(SqlStore, WorkflowStore, *ticker_classes()),
+        MethodTimer(SystemDatabase, WorkflowStore, *ticker_classes()),
         cprofile=not args.no_cprofile,
         functions=[(tickers, "run_tickers")],
     )

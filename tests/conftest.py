@@ -23,9 +23,9 @@ import pytest
 from runwright.api.client import Client
 from runwright.config import Settings, load_settings
 from runwright.engine.clock import FakeClock
+from runwright.store.core.system_database import SystemDatabase
 from runwright.store.database import Database
 from runwright.store.migrate import ensure_schema, upgrade
-from runwright.store.sql_store import SqlStore
 from tests import pg
 from tests import pg_schemas as pg_schemas_
 
@@ -169,9 +169,9 @@ def database(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def store(database: Database) -> SqlStore:
+def store(database: Database) -> SystemDatabase:
     """The SQL store on a migrated database."""
-    return SqlStore(database)
+    return SystemDatabase(database)
 
 
 @pytest.fixture

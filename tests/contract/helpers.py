@@ -8,8 +8,8 @@ from typing import Any
 from runwright.domain.ids import new_id
 from runwright.domain.runs import StepAttempt, StepResult
 from runwright.domain.states import StepState
-from runwright.store.base import Lease, NewRun, StepOutcome
-from runwright.store.sql_store import SqlStore
+from runwright.store.core.records import Lease, NewRun, StepOutcome
+from runwright.store.core.system_database import SystemDatabase
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -26,7 +26,9 @@ def new_run(**kw: Any) -> NewRun:
     return NewRun(**kw)
 
 
-def claim(store: SqlStore, worker: str = "w1", now: datetime = T0, lease: float = 30) -> Lease:
+def claim(
+    store: SystemDatabase, worker: str = "w1", now: datetime = T0, lease: float = 30
+) -> Lease:
     """Claim the next run or fail the test."""
     c = store.claim_run(worker, now, lease)
     assert c is not None, "expected a claimable run"
@@ -34,7 +36,7 @@ def claim(store: SqlStore, worker: str = "w1", now: datetime = T0, lease: float 
 
 
 def complete_step(
-    store: SqlStore, lease: Lease, key: str, result: Any, now: datetime = T0
+    store: SystemDatabase, lease: Lease, key: str, result: Any, now: datetime = T0
 ) -> StepAttempt:
     """Record an idempotent step that completed with ``result``."""
     lease.step_sequence += 1

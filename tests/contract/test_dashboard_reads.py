@@ -17,8 +17,8 @@ from runwright.domain.plan_records import Defect, GateResult
 from runwright.domain.workflows.models import InboxItem
 from runwright.domain.workflows.topics import InputStatus, input_status
 from runwright.store.schema import runs
-from runwright.store.tables_plans import plan_gates, plan_runs
-from runwright.store.tables_workflows import wf_event_inputs, wf_events, wf_inputs
+from runwright.store.schema.plans import plan_gates, plan_runs
+from runwright.store.schema.workflows import wf_event_inputs, wf_events, wf_inputs
 from tests.contract.helpers import T0
 
 #: Inputs by the statuses of the events they caused (None: skipped by a person).

@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import event
 
 from runwright.domain.ids import new_id
-from runwright.store import chain, driver_sql, sql_worker
+from runwright.store import driver_sql
+from runwright.store.core import chain
+from runwright.store.core import worker_ops as sql_worker
+from runwright.store.core.statements import CLAIM_SQL, fenced_driver
+from runwright.store.core.system_database import SystemDatabase
 from runwright.store.database import Database
 from runwright.store.driver_sql import DriverStatement
-from runwright.store.sql_store import SqlStore
-from runwright.store.statements import CLAIM_SQL, fenced_driver
 from tests.contract.helpers import T0, at, claim, new_run
 
 
@@ -55,7 +57,7 @@ def _same_as_core(db: Database, stmt: DriverStatement, params: dict[str, Any]) -
     assert len(driver) == 1
 
 
-def _cases(store: SqlStore) -> list[tuple[DriverStatement, dict[str, Any]]]:
+def _cases(store: SystemDatabase) -> list[tuple[DriverStatement, dict[str, Any]]]:
     store.create_run(new_run(), T0)
     lease = claim(store, "w1", T0, 30)
     attempt_id = new_id()
@@ -174,14 +176,14 @@ def _cases(store: SqlStore) -> list[tuple[DriverStatement, dict[str, Any]]]:
     ]
 
 
-def test_driver_statements_send_what_sqlalchemy_sends(store: SqlStore) -> None:
+def test_driver_statements_send_what_sqlalchemy_sends(store: SystemDatabase) -> None:
     """Each hot statement sends the same SQL text and the same converted values (timestamps
     as the dialect stores them, fixed values such as the claim's state included)."""
     for stmt, params in _cases(store):
         _same_as_core(store.db, stmt, params)
 
 
-def test_a_missing_parameter_is_named(store: SqlStore) -> None:
+def test_a_missing_parameter_is_named(store: SystemDatabase) -> None:
     """Leaving out a required parameter fails before anything is sent, naming it."""
     with store.db.transaction() as conn, pytest.raises(KeyError, match="v_started"):
         CLAIM_SQL.execute(conn, {"v_attempt": 1})
@@ -224,12 +226,12 @@ def test_sqlite_timestamps_are_the_text_sqlalchemy_stores() -> None:
 def test_the_postgres_step_record_sends_what_sqlalchemy_sends(pg_url: str) -> None:
     """PostgreSQL's one-statement step record (a text() statement) goes to the driver as
     SQLAlchemy would send it."""
-    from runwright.store import pg_fast
+    from runwright.store.core import pg_fast
     from runwright.store.migrate import upgrade
 
     db = Database(pg_url)
     upgrade(db)
-    store = SqlStore(db)
+    store = SystemDatabase(db)
     store.create_run(new_run(), T0)
     lease = claim(store, "w1", T0, 30)
     params = {
@@ -272,7 +274,7 @@ def test_the_postgres_step_record_sends_what_sqlalchemy_sends(pg_url: str) -> No
         db.dispose()
 
 
-def test_a_driver_error_is_translated_like_any_other(store: SqlStore) -> None:
+def test_a_driver_error_is_translated_like_any_other(store: SystemDatabase) -> None:
     """A constraint violated by a hot statement comes back as runwright's Conflict (the driver's
     error wrapped as SQLAlchemy wraps it), and the transaction writes nothing."""
     from runwright.errors import Conflict
@@ -323,10 +325,10 @@ def test_a_pinned_connection_serves_each_transaction_and_is_replaced_after_an_er
     assert seen[4] is not seen[3]
 
 
-def test_a_query_returns_the_values_sqlalchemy_returns(store: SqlStore) -> None:
+def test_a_query_returns_the_values_sqlalchemy_returns(store: SystemDatabase) -> None:
     """The claim query sent through the driver returns the same rows, values converted by
     their column types (timestamps, numbers, NULLs), as the same query run by SQLAlchemy."""
-    from runwright.store.statements import claim_candidates
+    from runwright.store.core.statements import claim_candidates
 
     store.create_run(new_run(), T0)
     store.create_run(new_run(), at(1))

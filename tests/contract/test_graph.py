@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from runwright.domain.states import RunState, StateReason
-from runwright.store.sql_store import SqlStore
+from runwright.store.core.system_database import SystemDatabase
 from tests.contract.helpers import T0, at, claim, new_run
 
 
-def test_a_dependent_run_waits_until_its_dependency_succeeds(store: SqlStore) -> None:
+def test_a_dependent_run_waits_until_its_dependency_succeeds(store: SystemDatabase) -> None:
     """A run with an unfinished dependency is not claimable; it is released on success."""
     a = store.create_run(new_run(), T0)
     b = store.create_run(new_run(depends_on=(a.run_id,)), T0)
@@ -21,7 +21,7 @@ def test_a_dependent_run_waits_until_its_dependency_succeeds(store: SqlStore) ->
     assert claim(store, "w2", at(1)).run_id == b.run_id
 
 
-def test_a_failed_dependency_cancels_its_dependents_transitively(store: SqlStore) -> None:
+def test_a_failed_dependency_cancels_its_dependents_transitively(store: SystemDatabase) -> None:
     """When a run fails, runs that depend on it (and on them) are cancelled with the reason."""
     a = store.create_run(new_run(), T0)
     b = store.create_run(new_run(depends_on=(a.run_id,)), T0)
@@ -33,7 +33,7 @@ def test_a_failed_dependency_cancels_its_dependents_transitively(store: SqlStore
         assert (got.state_reason or "").startswith(StateReason.DEPENDENCY_FAILED)
 
 
-def test_depending_on_an_already_failed_run_cancels_at_creation(store: SqlStore) -> None:
+def test_depending_on_an_already_failed_run_cancels_at_creation(store: SystemDatabase) -> None:
     """A run created after its dependency failed is cancelled straight away."""
     a = store.create_run(new_run(), T0)
     store.request_cancel(a.run_id, T0, by="x")
@@ -42,7 +42,7 @@ def test_depending_on_an_already_failed_run_cancels_at_creation(store: SqlStore)
 
 
 def _parent_with_children(
-    store: SqlStore, n: int, max_parallel: int | None
+    store: SystemDatabase, n: int, max_parallel: int | None
 ) -> tuple[str, list[str]]:
     parent = store.create_run(new_run(max_parallel=max_parallel), T0)
     lease = claim(store, "pw")
@@ -52,7 +52,7 @@ def _parent_with_children(
     return parent.run_id, ids
 
 
-def test_max_parallel_bounds_running_children(store: SqlStore) -> None:
+def test_max_parallel_bounds_running_children(store: SystemDatabase) -> None:
     """With max_parallel=2 only two children run at once; a finished one frees a slot."""
     _parent, _ids = _parent_with_children(store, 4, 2)
     l1, l2 = claim(store, "a"), claim(store, "b")
@@ -62,7 +62,7 @@ def test_max_parallel_bounds_running_children(store: SqlStore) -> None:
     assert l3.run_id not in {l1.run_id, l2.run_id}
 
 
-def test_the_parent_wakes_when_its_last_child_ends(store: SqlStore) -> None:
+def test_the_parent_wakes_when_its_last_child_ends(store: SystemDatabase) -> None:
     """A parent waiting on children becomes claimable only after every child ended."""
     parent, _ids = _parent_with_children(store, 2, None)
     first, second = claim(store, "a"), claim(store, "b")
@@ -73,7 +73,7 @@ def test_the_parent_wakes_when_its_last_child_ends(store: SqlStore) -> None:
     assert claim(store, "p", at(2)).run_id == parent
 
 
-def test_parking_on_children_that_already_ended_does_not_strand(store: SqlStore) -> None:
+def test_parking_on_children_that_already_ended_does_not_strand(store: SystemDatabase) -> None:
     """If every awaited child ended before the parent parked, the parent is ready at once."""
     parent = store.create_run(new_run(), T0)
     lease = claim(store, "pw")
@@ -85,7 +85,7 @@ def test_parking_on_children_that_already_ended_does_not_strand(store: SqlStore)
     assert store.get_run(parent.run_id).available_at == at(2)
 
 
-def test_cancelling_a_parent_cancels_its_children(store: SqlStore) -> None:
+def test_cancelling_a_parent_cancels_its_children(store: SystemDatabase) -> None:
     """Cancel spreads down: waiting children end, running ones are asked to stop."""
     parent, ids = _parent_with_children(store, 2, None)
     running = claim(store, "a")
@@ -97,7 +97,7 @@ def test_cancelling_a_parent_cancels_its_children(store: SqlStore) -> None:
     assert store.get_run(parent).state is RunState.CANCELED
 
 
-def test_children_started_under_a_step_key_are_memoized(store: SqlStore) -> None:
+def test_children_started_under_a_step_key_are_memoized(store: SystemDatabase) -> None:
     """start_children records the child ids as the step's result (exactly once)."""
     parent, ids = _parent_with_children(store, 3, None)
     memo, *_ = store.load_progress(parent)
@@ -105,10 +105,10 @@ def test_children_started_under_a_step_key_are_memoized(store: SqlStore) -> None
     assert {r.parent_run_id for r in store.get_runs(ids)} == {parent}
 
 
-def test_finishing_a_run_can_claim_the_next_in_the_same_transaction(store: SqlStore) -> None:
+def test_finishing_a_run_can_claim_the_next_in_the_same_transaction(store: SystemDatabase) -> None:
     """finish_run(claim_next=…) ends the run and leases the worker's next one; a dependent
     released by that very finish is eligible at once."""
-    from runwright.store.base import ClaimRequest
+    from runwright.store.core.records import ClaimRequest
 
     a = store.create_run(new_run(), T0)
     b = store.create_run(new_run(depends_on=(a.run_id,)), T0)

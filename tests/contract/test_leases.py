@@ -9,12 +9,12 @@ from runwright.domain.ids import new_id
 from runwright.domain.runs import StepAttempt
 from runwright.domain.states import RunState, StepState
 from runwright.errors import LeaseLost
-from runwright.store.base import StepOutcome
-from runwright.store.sql_store import SqlStore
+from runwright.store.core.records import StepOutcome
+from runwright.store.core.system_database import SystemDatabase
 from tests.contract.helpers import T0, at, claim, complete_step, new_run
 
 
-def test_claiming_starts_the_run_and_takes_a_lease(store: SqlStore) -> None:
+def test_claiming_starts_the_run_and_takes_a_lease(store: SystemDatabase) -> None:
     """A claim moves pending → running, records run_started, and leases it to the worker."""
     run = store.create_run(new_run(), T0)
     c = store.claim_run("w1", at(1), 30)
@@ -27,14 +27,14 @@ def test_claiming_starts_the_run_and_takes_a_lease(store: SqlStore) -> None:
     assert kinds == [EventKind.RUN_CREATED, EventKind.RUN_STARTED, EventKind.RUN_STATE_CHANGED]
 
 
-def test_a_leased_run_cannot_be_claimed_by_another_worker(store: SqlStore) -> None:
+def test_a_leased_run_cannot_be_claimed_by_another_worker(store: SystemDatabase) -> None:
     """While a lease is live nobody else gets the run."""
     store.create_run(new_run(), T0)
     claim(store, "w1")
     assert store.claim_run("w2", at(10), 30) is None
 
 
-def test_an_expired_lease_is_taken_over(store: SqlStore) -> None:
+def test_an_expired_lease_is_taken_over(store: SystemDatabase) -> None:
     """After the lease expires another worker takes the run over, logged as such."""
     run = store.create_run(new_run(), T0)
     first = claim(store, "w1", T0, 30)
@@ -46,7 +46,7 @@ def test_an_expired_lease_is_taken_over(store: SqlStore) -> None:
     assert not store.renew_lease(first, at(32), 30).held
 
 
-def test_a_worker_that_lost_its_lease_can_record_nothing(store: SqlStore) -> None:
+def test_a_worker_that_lost_its_lease_can_record_nothing(store: SystemDatabase) -> None:
     """Writes under a stale lease raise LeaseLost and change nothing (fencing)."""
     run = store.create_run(new_run(), T0)
     stale = claim(store, "w1", T0, 30)
@@ -57,7 +57,7 @@ def test_a_worker_that_lost_its_lease_can_record_nothing(store: SqlStore) -> Non
     assert memo == {}
 
 
-def test_renewing_extends_the_lease(store: SqlStore) -> None:
+def test_renewing_extends_the_lease(store: SystemDatabase) -> None:
     """A renewed lease keeps other workers out past the original expiry."""
     store.create_run(new_run(), T0)
     lease = claim(store, "w1", T0, 30)
@@ -66,7 +66,7 @@ def test_renewing_extends_the_lease(store: SqlStore) -> None:
     assert store.claim_run("w2", at(51), 30) is not None
 
 
-def test_a_completed_step_is_memoized_once(store: SqlStore) -> None:
+def test_a_completed_step_is_memoized_once(store: SystemDatabase) -> None:
     """The memo holds the result by step key; the attempt and event are recorded with it."""
     run = store.create_run(new_run(), T0)
     lease = claim(store)
@@ -80,7 +80,7 @@ def test_a_completed_step_is_memoized_once(store: SqlStore) -> None:
     assert store.list_events(run.run_id)[-1].kind is EventKind.TOOL_CALL_COMPLETED
 
 
-def test_a_second_memo_for_the_same_key_is_refused(store: SqlStore) -> None:
+def test_a_second_memo_for_the_same_key_is_refused(store: SystemDatabase) -> None:
     """(run_id, step_key) is unique: a step can never be recorded as done twice."""
     store.create_run(new_run(), T0)
     lease = claim(store)
@@ -89,7 +89,7 @@ def test_a_second_memo_for_the_same_key_is_refused(store: SqlStore) -> None:
         complete_step(store, lease, "once", 2)
 
 
-def test_a_non_idempotent_step_is_written_before_it_runs(store: SqlStore) -> None:
+def test_a_non_idempotent_step_is_written_before_it_runs(store: SystemDatabase) -> None:
     """begin_step records the attempt as running; it shows up as open until finished."""
     run = store.create_run(new_run(), T0)
     lease = claim(store)
@@ -115,7 +115,7 @@ def test_a_non_idempotent_step_is_written_before_it_runs(store: SqlStore) -> Non
     assert kinds == [EventKind.TOOL_CALL_STARTED, EventKind.TOOL_CALL_COMPLETED]
 
 
-def test_an_outside_event_during_a_lease_keeps_the_chain_whole(store: SqlStore) -> None:
+def test_an_outside_event_during_a_lease_keeps_the_chain_whole(store: SystemDatabase) -> None:
     """A cancel request appended while a worker writes does not break the hash chain."""
     from runwright.domain.events import verify_chain
 
@@ -129,7 +129,7 @@ def test_an_outside_event_during_a_lease_keeps_the_chain_whole(store: SqlStore) 
     assert events[-1].seq == store.get_run(run.run_id).event_seq
 
 
-def test_parked_runs_wake_at_their_time(store: SqlStore) -> None:
+def test_parked_runs_wake_at_their_time(store: SystemDatabase) -> None:
     """A run parked until T+10 is not claimable before and is claimable after."""
     run = store.create_run(new_run(), T0)
     lease = claim(store)
@@ -144,7 +144,7 @@ def test_parked_runs_wake_at_their_time(store: SqlStore) -> None:
     assert again.run.attempt == 2
 
 
-def test_finishing_records_result_and_frees_the_run(store: SqlStore) -> None:
+def test_finishing_records_result_and_frees_the_run(store: SystemDatabase) -> None:
     """finish_run stores the result and ends the lease; the run is no longer claimable."""
     run = store.create_run(new_run(), T0)
     lease = claim(store)
@@ -159,7 +159,7 @@ def test_finishing_records_result_and_frees_the_run(store: SqlStore) -> None:
     assert store.get_run(run.run_id).state is RunState.SUCCEEDED
 
 
-def test_a_released_run_is_claimable_at_once(store: SqlStore) -> None:
+def test_a_released_run_is_claimable_at_once(store: SystemDatabase) -> None:
     """A worker stopping cleanly hands its run back without waiting for the lease."""
     store.create_run(new_run(), T0)
     lease = claim(store, "w1")

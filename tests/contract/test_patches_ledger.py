@@ -18,7 +18,7 @@ from runwright.domain.events import EventKind
 from runwright.domain.patches_ledger import PatchState
 from runwright.engine.clock import FakeClock
 from runwright.errors import ConfigError, Conflict, InvalidTransition, ValidationError
-from runwright.store.base import NewRun
+from runwright.store.core.records import NewRun
 
 FILES = {"src/app.py": "def answer():\n    return 41\n", "tests/check.py": "print('ok')\n"}
 

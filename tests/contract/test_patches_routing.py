@@ -16,7 +16,7 @@ from runwright.domain.ids import new_id
 from runwright.domain.router_decision import RejectionCode
 from runwright.engine.clock import FakeClock
 from runwright.patches.routing import Router
-from runwright.store.base import NewRun
+from runwright.store.core.records import NewRun
 
 APPS = {
     "a": {"command": ["a"], "capabilities": {"task_kinds": ["code_edit"]}},

@@ -1,7 +1,7 @@
 """Store contract: a finished step writes the same rows on the fast and on the general path.
 
 On PostgreSQL ``finish_step`` records a step that was not begun in one statement of
-data-modifying CTEs (``store/pg_fast.py``); when that statement's fence or chain head does not
+data-modifying CTEs (``store/core/pg_fast.py``); when that statement's fence or chain head does not
 match, and always on SQLite, the general path runs (``advance`` and the inserts, in one
 transaction). Each test drives the same outcomes, with the same ids and times, through both
 paths on two identical databases (the general one with the fast path switched off) and then
@@ -33,12 +33,12 @@ from runwright.domain.failures import Failure
 from runwright.domain.runs import StepAttempt, StepOutputs, StepResult
 from runwright.domain.states import StepState
 from runwright.errors import LeaseLost
-from runwright.store import chain
-from runwright.store.base import Lease, StepOutcome
-from runwright.store.chain import NewEvent
+from runwright.store.core import chain
+from runwright.store.core.chain import NewEvent
+from runwright.store.core.records import Lease, StepOutcome
+from runwright.store.core.system_database import SystemDatabase
 from runwright.store.database import Database
 from runwright.store.schema import evidence, run_events, runs, step_attempts, step_results
-from runwright.store.sql_store import SqlStore
 from tests import pg
 from tests.conftest import BACKENDS
 from tests.contract.helpers import T0, at, claim, new_run
@@ -72,7 +72,7 @@ class Side:
     """One of the two databases, its store, and what its fast path answered."""
 
     name: str
-    store: SqlStore
+    store: SystemDatabase
     fast_answers: list[bool] = field(default_factory=list)
 
 
@@ -86,8 +86,8 @@ class Pair:
     ids: _Ids
 
 
-def _open(url: str) -> SqlStore:
-    return SqlStore(Database(url))
+def _open(url: str) -> SystemDatabase:
+    return SystemDatabase(Database(url))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -211,7 +211,7 @@ def _start(side: Side, ids: _Ids) -> Lease:
     return claim(side.store, "w1", at(0.5))
 
 
-def _rows(store: SqlStore) -> dict[str, list[dict[str, Any]]]:
+def _rows(store: SystemDatabase) -> dict[str, list[dict[str, Any]]]:
     """Every row of the compared tables, ordered by key."""
     with store.db.transaction(write=False) as conn:
         return {

@@ -6,20 +6,20 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, select
 
 from runwright.domain.events import EventKind
-from runwright.store.base import RunFilter
-from runwright.store.chain import NewEvent
-from runwright.store.patches_ledger import PatchLedgerStore
-from runwright.store.run_features import add_patch_counts
-from runwright.store.sql_store import SqlStore
-from runwright.store.tables_execmodel import mode_runs
-from runwright.store.tables_patches import patch_runs
-from runwright.store.tables_plans import phase_runs
+from runwright.store.core.chain import NewEvent
+from runwright.store.core.records import RunFilter
+from runwright.store.core.run_features import add_patch_counts
+from runwright.store.core.system_database import SystemDatabase
+from runwright.store.patches.ledger import PatchLedgerStore
+from runwright.store.schema.execmodel import mode_runs
+from runwright.store.schema.patches import patch_runs
+from runwright.store.schema.plans import phase_runs
 from tests.contract.helpers import T0, at, claim, new_run
 
 PARTS = (phase_runs, mode_runs, patch_runs)
 
 
-def _rows(store: SqlStore) -> dict[str, int]:
+def _rows(store: SystemDatabase) -> dict[str, int]:
     """How many rows each part's table holds."""
 
     def tx(conn: Connection) -> dict[str, int]:
@@ -29,7 +29,7 @@ def _rows(store: SqlStore) -> dict[str, int]:
     return store.db.run(tx, write=False)
 
 
-def test_a_plain_run_writes_no_row_in_the_parts_tables(store: SqlStore) -> None:
+def test_a_plain_run_writes_no_row_in_the_parts_tables(store: SystemDatabase) -> None:
     """A job run without phase, mode, block or execution request has no part row; it reads
     with those fields None and its patch counters 0."""
     run = store.create_run(new_run(), T0)
@@ -39,7 +39,7 @@ def test_a_plain_run_writes_no_row_in_the_parts_tables(store: SqlStore) -> None:
     assert (run.counters.patches_created, run.counters.patches_applied) == (0, 0)
 
 
-def test_the_parts_fields_are_written_with_the_run_and_read_back(store: SqlStore) -> None:
+def test_the_parts_fields_are_written_with_the_run_and_read_back(store: SystemDatabase) -> None:
     """Phase, workstream, mode, block and execution request given at creation are read back
     by get_run, get_runs and list_runs; each part gets a row only for the runs that use it."""
     full = store.create_run(
@@ -69,7 +69,7 @@ def test_the_parts_fields_are_written_with_the_run_and_read_back(store: SqlStore
     assert _rows(store) == {"phase_runs": 2, "mode_runs": 2, "patch_runs": 1}
 
 
-def test_a_child_run_inherits_its_parents_mode_and_block(store: SqlStore) -> None:
+def test_a_child_run_inherits_its_parents_mode_and_block(store: SystemDatabase) -> None:
     """Children started by a run in a mode and block are in them too (a claimed run reads
     ``runs`` alone, so the store copies the parent's row); a child naming its own keeps it."""
     parent = store.create_run(
@@ -87,7 +87,7 @@ def test_a_child_run_inherits_its_parents_mode_and_block(store: SqlStore) -> Non
     assert (own.mode_id, own.block_id) == ("X", None)
 
 
-def test_a_child_of_a_run_without_mode_has_none(store: SqlStore) -> None:
+def test_a_child_of_a_run_without_mode_has_none(store: SystemDatabase) -> None:
     """A run with no mode row starts children with no mode row either."""
     parent = store.create_run(new_run(), T0)
     lease = claim(store)
@@ -96,7 +96,7 @@ def test_a_child_of_a_run_without_mode_has_none(store: SqlStore) -> None:
     assert _rows(store)["mode_runs"] == 0
 
 
-def test_patch_counters_add_up_in_patch_runs_with_the_runs_events(store: SqlStore) -> None:
+def test_patch_counters_add_up_in_patch_runs_with_the_runs_events(store: SystemDatabase) -> None:
     """Bumping a run's patch counters makes its patch_runs row on first use and adds to it
     after, in the transaction that appends the run's events; the errors counter stays on
     the run."""

@@ -16,7 +16,7 @@ from workflows_kit import Harness
 
 from runwright.api.client import Client
 from runwright.domain.ids import new_id
-from runwright.store.tables_workflows import wf_events, wf_topic_counts
+from runwright.store.schema.workflows import wf_events, wf_topic_counts
 from tests.contract.helpers import T0
 
 

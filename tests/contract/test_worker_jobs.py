@@ -4,12 +4,12 @@ and runs of a job no live worker knows are named (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from runwright.domain.states import RunState
-from runwright.store.base import ClaimRequest, WorkerInfo
-from runwright.store.sql_store import SqlStore
+from runwright.store.core.records import ClaimRequest, WorkerInfo
+from runwright.store.core.system_database import SystemDatabase
 from tests.contract.helpers import T0, at, claim, new_run
 
 
-def test_a_claim_by_job_skips_runs_of_other_jobs_in_sql(store: SqlStore) -> None:
+def test_a_claim_by_job_skips_runs_of_other_jobs_in_sql(store: SystemDatabase) -> None:
     """The oldest ready run is of a job the worker does not know: the claim passes it over
     (the filter is in the claim's SQL, so it does not even lock it) and takes the next run
     of a job it knows; an empty list of jobs claims nothing."""
@@ -27,7 +27,7 @@ def test_a_claim_by_job_skips_runs_of_other_jobs_in_sql(store: SqlStore) -> None
 
 
 def test_the_claim_that_ends_a_run_claims_the_next_only_of_known_jobs(
-    store: SqlStore,
+    store: SystemDatabase,
 ) -> None:
     """The next run claimed inside finish_run's transaction obeys the same job filter."""
     store.create_run(new_run(job_name="tests:a"), T0)
@@ -38,7 +38,7 @@ def test_the_claim_that_ends_a_run_claims_the_next_only_of_known_jobs(
     assert store.get_run(other.run_id).state is RunState.PENDING
 
 
-def test_workers_record_the_jobs_they_know(store: SqlStore) -> None:
+def test_workers_record_the_jobs_they_know(store: SystemDatabase) -> None:
     """The jobs a worker registers with are listed with it; a heartbeat may update them."""
     store.register_worker(WorkerInfo("w1", "h", 1, T0, T0, "0.1", jobs=("tests:a",)))
     store.register_worker(WorkerInfo("w0", "h", 2, T0, T0, "0.1"))
@@ -50,7 +50,7 @@ def test_workers_record_the_jobs_they_know(store: SqlStore) -> None:
     assert found["w1"] == ("tests:a", "tests:b")
 
 
-def test_a_ready_run_of_a_job_no_live_worker_knows_is_named(store: SqlStore) -> None:
+def test_a_ready_run_of_a_job_no_live_worker_knows_is_named(store: SystemDatabase) -> None:
     """With live workers that know other jobs, a ready run of a job none knows is stranded:
     "no live worker knows job X", with the module to import; once a live worker knows it
     (or one records no list, claiming any job) it is not."""
@@ -69,7 +69,7 @@ def test_a_ready_run_of_a_job_no_live_worker_knows_is_named(store: SqlStore) -> 
     assert store.find_stranded(at(2), worker_timeout=30) == []
 
 
-def test_ready_runs_of_unknown_jobs_are_found_with_their_modules(store: SqlStore) -> None:
+def test_ready_runs_of_unknown_jobs_are_found_with_their_modules(store: SystemDatabase) -> None:
     """What a worker could learn: ready runs' jobs outside the known list, with the module
     each names, skipping modules it already tried; runs not ready yet are left out."""
     store.create_run(new_run(job_name="tests:a", job_module="mod_a"), T0)

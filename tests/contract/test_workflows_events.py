@@ -14,8 +14,8 @@ from runwright.api.client import Client
 from runwright.api.inbox import Inbox
 from runwright.domain.workflows import EventStatus, InputStatus, Reservation
 from runwright.errors import Conflict
-from runwright.store.tables_workflows import wf_mutations
-from runwright.store.workflows_events import reserve_in
+from runwright.store.schema.workflows import wf_mutations
+from runwright.store.workflows.events import reserve_in
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from runwright.api.client import Client
 from runwright.domain.events import EventKind
 from runwright.domain.states import RunState, StateReason, StepState
 from runwright.engine.clock import FakeClock
-from runwright.store.base import NewRun
+from runwright.store.core.records import NewRun
 
 
 def _drain(client: Client) -> None:
@@ -389,7 +389,7 @@ def test_a_late_heartbeat_answer_never_reaches_the_next_run(
 ) -> None:
     """If a run ends (and the next begins) while its lease renewal is in flight, the
     renewal's 'lease lost' answer is dropped instead of interrupting the new run."""
-    from runwright.store.base import Lease, LeaseStatus
+    from runwright.store.core.records import Lease, LeaseStatus
 
     worker = client.worker(register=False)
     now = client.clock.now()

@@ -16,7 +16,7 @@ from runwright import GroupCommit, JobContext, job
 from runwright.api.client import Client
 from runwright.domain.failures import NOT_SERIALIZABLE
 from runwright.domain.states import RunState
-from runwright.store.sql_store import SqlStore
+from runwright.store.core.system_database import SystemDatabase
 from tests.workers import start_worker
 
 
@@ -24,19 +24,19 @@ def _batches(monkeypatch: pytest.MonkeyPatch) -> list[int | str]:
     """Record the size of every shared commit the store makes (``"end:N"``: N steps recorded
     in the transaction that ends the run)."""
     sizes: list[int | str] = []
-    original = SqlStore.finish_steps
-    original_end = SqlStore.finish_run
+    original = SystemDatabase.finish_steps
+    original_end = SystemDatabase.finish_run
 
-    def counted(self: SqlStore, lease: Any, outcomes: list[Any], now: Any) -> None:
+    def counted(self: SystemDatabase, lease: Any, outcomes: list[Any], now: Any) -> None:
         sizes.append(len(outcomes))
         original(self, lease, outcomes, now)
 
-    def ended(self: SqlStore, lease: Any, now: Any, **kwargs: Any) -> Any:
+    def ended(self: SystemDatabase, lease: Any, now: Any, **kwargs: Any) -> Any:
         sizes.append(f"end:{len(kwargs.get('steps') or [])}")
         return original_end(self, lease, now, **kwargs)
 
-    monkeypatch.setattr(SqlStore, "finish_steps", counted)
-    monkeypatch.setattr(SqlStore, "finish_run", ended)
+    monkeypatch.setattr(SystemDatabase, "finish_steps", counted)
+    monkeypatch.setattr(SystemDatabase, "finish_run", ended)
     return sizes
 
 

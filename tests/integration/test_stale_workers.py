@@ -16,7 +16,7 @@ import pytest
 
 from runwright.api.client import Client
 from runwright.domain.states import RunState
-from runwright.store.base import NewRun
+from runwright.store.core.records import NewRun
 from tests.acceptance.test_cli import rw
 from tests.workers import ROOT, worker_env
 

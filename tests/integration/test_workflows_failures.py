@@ -11,7 +11,7 @@ from workflows_kit import Harness
 from runwright.api.client import Client
 from runwright.domain.states import RunState, StateReason
 from runwright.domain.workflows import EventStatus, MutationStatus, Phase, RunStatus
-from runwright.store.workflows_sched import REPAIR_JOB
+from runwright.store.workflows.sched import REPAIR_JOB
 from runwright.workflows.errors import (
     InternalError,
     LogicError,

@@ -127,7 +127,7 @@ def test_a_handler_run_whose_core_run_was_cancelled_by_hand_is_settled(h: Harnes
     """A person cancels the core run of a consumer run before any worker took it: the
     scheduler closes the handler run as canceled (it no longer holds the workflow) and a new
     run handles the event."""
-    from runwright.store.workflows_store import WorkflowStore
+    from runwright.store.workflows.store import WorkflowStore
 
     h.publish("a")
     ws = WorkflowStore(h.client.store.db)

@@ -260,8 +260,8 @@ def finishes_with(ctx: JobContext, fail: bool) -> str:
     """Ends by handing the engine a finisher that appends a note to the run's own log (as a
     workflow commit does) and, with ``fail``, then raises."""
     from runwright.domain.events import EventKind as Kind
-    from runwright.store.chain import NewEvent
-    from runwright.store.workflows_common import fence
+    from runwright.store.core.chain import NewEvent
+    from runwright.store.workflows.common import fence
 
     lease, now = ctx.lease, ctx.now()
 

@@ -9,6 +9,7 @@ from alembic import command
 from sqlalchemy import Connection, MetaData, Table, inspect, select
 
 from runwright.domain.ids import new_id
+from runwright.store.core.system_database import SystemDatabase
 from runwright.store.database import Database
 from runwright.store.migrate import (
     alembic_config,
@@ -17,7 +18,6 @@ from runwright.store.migrate import (
     read_current,
     upgrade,
 )
-from runwright.store.sql_store import SqlStore
 
 #: The heads before 0011 (one per Alembic branch): the database as the previous release left it.
 PREVIOUS_HEADS = (
@@ -156,7 +156,7 @@ def test_upgrade_moves_every_runs_fields_to_the_parts_tables_and_downgrade_resto
                     if any(values[n] != NO_FIELDS[n] for n in names)
                 }
                 assert found == expected, table
-        store = SqlStore(db)
+        store = SystemDatabase(db)
         for run_id, values in before.items():
             run = store.get_run(run_id)
             shown = {
@@ -196,7 +196,7 @@ def test_a_downgraded_database_upgrades_again_with_its_values(db_url: str) -> No
             extra.update(execution_request_id=None, patches_created=0, patches_applied=0)
             conn.execute(_runs_table(conn).insert(), [extra])
         upgrade(db)
-        store = SqlStore(db)
+        store = SystemDatabase(db)
         first = next(iter(rows))
         again = store.get_run(first)
         assert (again.phase_id, again.mode_id, again.counters.patches_created) == (

@@ -21,7 +21,7 @@ from runwright.domain.events import (
 )
 from runwright.domain.ids import new_id
 from runwright.errors import ValidationError
-from runwright.store.chain import ChainHead, NewEvent, build_events
+from runwright.store.core.chain import ChainHead, NewEvent, build_events
 
 RUN = new_id()
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from runwright.engine.liveness import ProcessState, holder_is_gone, process_state, silent
-from runwright.store.base import HeldLease, WorkerInfo
+from runwright.store.core.records import HeldLease, WorkerInfo
 
 NOW = datetime.now(UTC)
 

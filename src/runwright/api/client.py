@@ -20,10 +20,9 @@ from runwright.engine.clock import Clock, SystemClock
 from runwright.engine.registry import job_def
 from runwright.engine.worker import Worker
 from runwright.errors import RunwrightError
-from runwright.store.base import NewRun, RunFilter, StrandedRun
 from runwright.store.blobs import BlobStore
+from runwright.store.core import NewRun, RunFilter, StrandedRun, SystemDatabase, open_store
 from runwright.store.database import Database
-from runwright.store.sql_store import SqlStore, open_store
 
 if TYPE_CHECKING:
     from runwright.api.ops import OpsClient
@@ -43,7 +42,7 @@ def whoami() -> str:
 class Client:
     """Start, list, inspect, cancel and resolve runs; run workers in-process."""
 
-    def __init__(self, store: SqlStore, settings: Settings, *, clock: Clock | None = None):
+    def __init__(self, store: SystemDatabase, settings: Settings, *, clock: Clock | None = None):
         self.store = store
         self.settings = settings
         self.clock = clock or SystemClock()

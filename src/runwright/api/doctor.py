@@ -9,10 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from runwright.engine.clock import Clock
 from runwright.engine.liveness import ProcessState, process_state
 from runwright.errors import RunwrightError
-from runwright.store.base import StrandedRun, WorkerInfo
+from runwright.store.core import StrandedRun, SystemDatabase, WorkerInfo
 from runwright.store.database import Database
 from runwright.store.migrate import head_revisions, read_current
-from runwright.store.sql_store import SqlStore
 
 
 class Check(BaseModel):
@@ -52,7 +51,7 @@ class DoctorReport(BaseModel):
 
 
 def diagnose(
-    db: Database, store: SqlStore | None, clock: Clock, *, lease_seconds: float
+    db: Database, store: SystemDatabase | None, clock: Clock, *, lease_seconds: float
 ) -> DoctorReport:
     """Run every check; never raises for a problem it can report."""
     checks: list[Check] = []
@@ -108,7 +107,7 @@ def diagnose(
 
 
 def worker_statuses(
-    store: SqlStore, recent: list[WorkerInfo], now: datetime, lease_seconds: float
+    store: SystemDatabase, recent: list[WorkerInfo], now: datetime, lease_seconds: float
 ) -> list[WorkerStatus]:
     """Each recently heartbeating worker: alive, dead (its process on this host is gone) or
     silent (another host's worker whose heartbeat stopped; its lease has not expired yet)."""

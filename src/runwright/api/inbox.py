@@ -35,7 +35,7 @@ from runwright.domain.workflows.models import InboxAction, InboxItem, Input, Mut
 from runwright.domain.workflows.mutations import MutationStatus
 from runwright.domain.workflows.topics import STALE_AFTER_DAYS, InputStatus
 from runwright.errors import NotFound, ValidationError
-from runwright.store.base import RunFilter
+from runwright.store.core import RunFilter
 
 if TYPE_CHECKING:
     from runwright.api.client import Client

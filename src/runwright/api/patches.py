@@ -53,7 +53,7 @@ from runwright.patches.git import resolve_commit
 from runwright.patches.ledger import PatchLedger, RecoveryReport
 from runwright.patches.prompts import build_sections, render
 from runwright.patches.routing import Router
-from runwright.store.base import NewRun
+from runwright.store.core import NewRun
 
 if TYPE_CHECKING:
     from runwright.api.client import Client

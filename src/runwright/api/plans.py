@@ -35,8 +35,8 @@ from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.errors import Conflict, NotFound, RunwrightError, ValidationError
 from runwright.plans.contract import load_plan_text, plan_digest, read_plan_text
 from runwright.plans.spec import PLAN_JOB, PlanRunSpec, Project
-from runwright.store.base import NewRun, RunFilter
-from runwright.store.plans_store import PlanStore
+from runwright.store.core import NewRun, RunFilter
+from runwright.store.plans import PlanStore
 
 if TYPE_CHECKING:
     from runwright.api.client import Client

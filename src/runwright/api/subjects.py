@@ -15,7 +15,7 @@ from runwright.domain.runs import Run, RunListing
 from runwright.execmodel.job import JOB_NAME as OPERATOR_JOB
 from runwright.patches.agent import AGENT_JOB
 from runwright.plans.spec import PHASE_JOB, PLAN_JOB, VALIDATE_JOB
-from runwright.store.workflows_sched import CONSUMER_JOB, PRODUCER_JOB
+from runwright.store.workflows import CONSUMER_JOB, PRODUCER_JOB
 
 
 def _get(data: Any, *path: str) -> Any:

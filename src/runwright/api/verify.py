@@ -12,8 +12,8 @@ from runwright.api.verify_records import ChainRecords, chain_records
 from runwright.domain.events import StoredEvent, verify_chain
 from runwright.domain.evidence import EvidenceLink, Manifest
 from runwright.domain.runs import Run
-from runwright.store.base import Store
 from runwright.store.blobs import BlobStore
+from runwright.store.core import SystemDatabase
 
 
 class Problem(BaseModel):
@@ -39,7 +39,7 @@ class VerifyReport(BaseModel):
     problems: list[Problem]
 
 
-def verify_run(store: Store, blobs: BlobStore, run_id: str) -> VerifyReport:
+def verify_run(store: SystemDatabase, blobs: BlobStore, run_id: str) -> VerifyReport:
     """Check a run's event chain, its evidence blobs and its manifest for tampering."""
     run = store.get_run(run_id)
     events = store.list_stored_events(run_id)

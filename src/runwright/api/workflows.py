@@ -21,7 +21,7 @@ from runwright.domain.workflows.models import (
 from runwright.domain.workflows.mutations import HumanAction
 from runwright.domain.workflows.rules import WorkflowStatus
 from runwright.errors import NotFound, ValidationError
-from runwright.store.workflows_store import WorkflowStore
+from runwright.store.workflows import WorkflowStore
 from runwright.workflows.authoring import Workflow
 from runwright.workflows.loader import import_ref, ref_of, reload_ref, source_hash
 

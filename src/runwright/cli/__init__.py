@@ -80,7 +80,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ui",
         "Serve the dashboard: runs, evidence, events, the inbox, and the human-only actions.",
     ),
-    "worker": ("worker", "Claim ready runs (with a lease and heartbeats) and execute them."),
+    "worker": (
+        "worker",
+        "Claim ready runs (with a lease and heartbeats) and execute them, several at once where "
+        "that is faster.",
+    ),
     "workflow": (
         "workflow",
         "Event workflows: deploy them, see their state, pause, resume, run now.",

@@ -11,7 +11,7 @@ from runwright.cli.context import AppContext, pass_app
 from runwright.cli.output import console, print_json
 from runwright.engine.clock import SystemClock
 from runwright.errors import RunwrightError
-from runwright.store.sql_store import SqlStore
+from runwright.store.core import SystemDatabase
 
 
 @click.command("doctor")
@@ -22,7 +22,9 @@ def doctor(app: AppContext, as_json: bool) -> None:
     settings = app.settings
     db = open_database(settings)
     try:
-        report = diagnose(db, SqlStore(db), SystemClock(), lease_seconds=settings.lease_seconds)
+        report = diagnose(
+            db, SystemDatabase(db), SystemClock(), lease_seconds=settings.lease_seconds
+        )
     except RunwrightError:
         db.dispose()
         raise

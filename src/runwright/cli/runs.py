@@ -18,8 +18,7 @@ from runwright.cli.output import ago, console, duration, print_json, styled_stat
 from runwright.domain.events import RunEvent
 from runwright.domain.runs import Run, RunKind
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState
-from runwright.store.base import RunFilter
-from runwright.store.sql_resolve import RESOLVE_ACTIONS
+from runwright.store.core import RESOLVE_ACTIONS, RunFilter
 
 
 @click.group("run")

@@ -25,7 +25,7 @@ from rich.text import Text
 
 from runwright.domain.states import RunState
 from runwright.engine.worker import InFlight, Worker, WorkerStats
-from runwright.store.base import Claim
+from runwright.store.core import Claim
 
 Mode = Literal["live", "lines", "verbose", "quiet"]
 

@@ -24,7 +24,7 @@ from runwright.engine.interrupts import Interrupter
 from runwright.engine.registry import job_def
 from runwright.engine.stepper import StepRunner, Suspended
 from runwright.errors import StepFailed, ValidationError
-from runwright.store.base import Finisher, Lease, NewRun, Store
+from runwright.store.core import Finisher, Lease, NewRun, SystemDatabase
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class JobContext:
         return self._runner.clock
 
     @property
-    def store(self) -> Store:
+    def store(self) -> SystemDatabase:
         """The store this run lives in (for parts of runwright built on the engine)."""
         return self._runner.store
 

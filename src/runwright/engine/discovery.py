@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from runwright.engine.registry import job_names
-from runwright.store.base import Store
+from runwright.store.core import SystemDatabase
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ DISCOVER_SECONDS = 1.0
 class JobDiscovery:
     """Imports the modules of ready runs' unknown jobs, each module once."""
 
-    def __init__(self, store: Store, now: Callable[[], datetime]):
+    def __init__(self, store: SystemDatabase, now: Callable[[], datetime]):
         self._store = store
         self._now = now
         self._tried: set[str] = set()

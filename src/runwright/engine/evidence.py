@@ -10,8 +10,8 @@ from runwright.domain.evidence import EvidenceLink
 from runwright.domain.ids import new_id
 from runwright.engine.steps import current_step
 from runwright.errors import EvidenceError, ValidationError
-from runwright.store.base import Store
 from runwright.store.blobs import BlobStore, count_content, guess_media_type
+from runwright.store.core import SystemDatabase
 
 
 class EvidenceWriter:
@@ -19,7 +19,7 @@ class EvidenceWriter:
 
     def __init__(
         self,
-        store: Store,
+        store: SystemDatabase,
         blobs: BlobStore,
         run_id: str,
         now: Callable[[], datetime],

@@ -34,9 +34,16 @@ from runwright.errors import (
     StorageError,
     ValidationError,
 )
-from runwright.store.base import Claim, ClaimRequest, Finisher, FinisherFailed, Lease, Store
 from runwright.store.blobs import BlobStore
-from runwright.store.chain import NewEvent
+from runwright.store.core import (
+    Claim,
+    ClaimRequest,
+    Finisher,
+    FinisherFailed,
+    Lease,
+    NewEvent,
+    SystemDatabase,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +54,7 @@ class Executor:
     def __init__(
         self,
         *,
-        store: Store,
+        store: SystemDatabase,
         clock: Clock,
         blobs: BlobStore,
         worker_id: str,
@@ -98,7 +105,7 @@ class Executor:
             memo, open_attempts, counts, reconciles = {}, {}, {}, {}
         grouped = GroupedStore(self.store, lease, jd.group_commit) if jd.group_commit else None
         self._grouped = grouped
-        store = cast(Store, grouped) if grouped is not None else self.store
+        store = cast(SystemDatabase, grouped) if grouped is not None else self.store
         evidence = EvidenceWriter(store, self.blobs, run.run_id, self.clock.now, self.project_root)
         runner = StepRunner(
             store=store,

@@ -25,7 +25,7 @@ from typing import Any
 
 from runwright.domain.commit_policy import GroupCommit
 from runwright.domain.states import StepState
-from runwright.store.base import Lease, StepOutcome, Store
+from runwright.store.core import Lease, StepOutcome, SystemDatabase
 from runwright.store.types import dumps
 
 
@@ -36,7 +36,7 @@ class GroupedStore:
     the buffer (one transaction) and then goes to the store.
     """
 
-    def __init__(self, store: Store, lease: Lease, policy: GroupCommit):
+    def __init__(self, store: SystemDatabase, lease: Lease, policy: GroupCommit):
         self._store = store
         self._lease = lease
         self._policy = policy

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from runwright.store.base import HeldLease, WorkerInfo
+from runwright.store.core import HeldLease, WorkerInfo
 
 #: How much later than the worker's registration its process may have started (clock skew
 #: between the kernel's boot time and the database's timestamps).

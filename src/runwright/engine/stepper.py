@@ -33,7 +33,7 @@ from runwright.errors import (
     StorageError,
     ValidationError,
 )
-from runwright.store.base import Lease, StepOutcome, Store
+from runwright.store.core import Lease, StepOutcome, SystemDatabase
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class StepRunner:
     def __init__(
         self,
         *,
-        store: Store,
+        store: SystemDatabase,
         clock: Clock,
         run: Run,
         lease: Lease,

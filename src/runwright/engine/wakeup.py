@@ -7,7 +7,7 @@ import logging
 import threading
 from typing import Protocol
 
-from runwright.store.base import Store
+from runwright.store.core import SystemDatabase
 from runwright.store.wake_signal import WakeListener
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class PostgresWakeup:
         self._closed.set()
 
 
-def wakeup_for(store: Store, event: threading.Event) -> Wakeup | None:
+def wakeup_for(store: SystemDatabase, event: threading.Event) -> Wakeup | None:
     """A PostgreSQL listener, or a local socket for a SQLite file; None elsewhere (polling only)."""
     db = getattr(store, "db", None)
     if db is None:

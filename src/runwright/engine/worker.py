@@ -34,8 +34,8 @@ from runwright.engine.registry import job_names
 from runwright.engine.tickers import TICK_SECONDS, Ticker, Tickers, load_tickers
 from runwright.engine.wakeup import Wakeup, wakeup_for
 from runwright.errors import StorageError
-from runwright.store.base import Claim, ClaimRequest, Lease, Store, WorkerInfo
 from runwright.store.blobs import BlobStore
+from runwright.store.core import Claim, ClaimRequest, Lease, SystemDatabase, WorkerInfo
 from runwright.version import __version__
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ class Worker:
 
     def __init__(
         self,
-        store: Store,
+        store: SystemDatabase,
         *,
         evidence_dir: Path,
         clock: Clock | None = None,

@@ -24,7 +24,7 @@ from runwright.errors import NotFound, ValidationError
 from runwright.execmodel import blocks
 from runwright.execmodel.env import ExecEnv
 from runwright.execmodel.paths import confine, user_base
-from runwright.store.chain import NewEvent
+from runwright.store.core import NewEvent
 
 
 def repro(

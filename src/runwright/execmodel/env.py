@@ -10,15 +10,15 @@ from runwright.domain.execmodel.registry import ModeRegistry
 from runwright.engine.clock import Clock
 from runwright.execmodel.config import ExecModelConfig, load_config, load_registry
 from runwright.store.blobs import BlobStore
-from runwright.store.execmodel_store import ExecModelStore
-from runwright.store.sql_store import SqlStore
+from runwright.store.core import SystemDatabase
+from runwright.store.execmodel import ExecModelStore
 
 
 @dataclass
 class ExecEnv:
     """The core store, the execution model's store, settings, clock and evidence blobs."""
 
-    store: SqlStore
+    store: SystemDatabase
     settings: Settings
     clock: Clock
     blobs: BlobStore

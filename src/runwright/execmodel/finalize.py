@@ -27,8 +27,7 @@ from runwright.execmodel.summary import (
     summarize,
     synthetic,
 )
-from runwright.store.base import NewRun
-from runwright.store.chain import NewEvent
+from runwright.store.core import NewEvent, NewRun
 
 DEBUG_RULE = "universal.debugging"
 

@@ -24,7 +24,7 @@ from runwright.errors import Conflict, ValidationError
 from runwright.execmodel.env import ExecEnv
 from runwright.execmodel.job import JOB_NAME
 from runwright.execmodel.runtime import RunContext, resolve_inputs
-from runwright.store.base import NewRun
+from runwright.store.core import NewRun
 
 RESCHEDULE_WORDS = ("reschedule", "re-scope", "rescope")
 

@@ -17,11 +17,11 @@ def make_ticker(worker: Worker) -> Callable[[], bool] | None:
     built without the project's settings (they say where operators and evidence live)."""
     from runwright.execmodel.env import ExecEnv
     from runwright.store.blobs import BlobStore
-    from runwright.store.sql_store import SqlStore
+    from runwright.store.core import SystemDatabase
 
     store = worker.store
     settings = worker.settings
-    if not isinstance(store, SqlStore) or settings is None:
+    if not isinstance(store, SystemDatabase) or settings is None:
         return None
     try:
         who = getpass.getuser()

@@ -18,7 +18,7 @@ from runwright.patches.agent import BudgetExceeded
 from runwright.patches.commands import CommandResult
 from runwright.patches.usage import UsageMonitor, parser_for
 from runwright.store.database import Database
-from runwright.store.plans_spend import SpendStore
+from runwright.store.plans import SpendStore
 
 #: The shortest timeout a call gets when little wall time is left.
 MIN_SECONDS = 0.5

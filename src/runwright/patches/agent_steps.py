@@ -25,9 +25,9 @@ from runwright.patches.git import git
 from runwright.patches.ledger import PatchLedger
 from runwright.patches.routing import Router
 from runwright.patches.worktrees import agent_worktree_name
-from runwright.store.chain import NewEvent
+from runwright.store.core import NewEvent
 from runwright.store.database import Database
-from runwright.store.patches_routing import RoutingStore
+from runwright.store.patches import RoutingStore
 
 DEFAULT_TOOL_TIMEOUT = 900
 

@@ -30,10 +30,9 @@ from runwright.patches.git import resolve_commit, symlinks_in_tree
 from runwright.patches.quarantine import quarantine_files
 from runwright.patches.validation import judge
 from runwright.patches.worktrees import patch_worktree_name
-from runwright.store.chain import NewEvent
+from runwright.store.core import NewEvent, SystemDatabase
 from runwright.store.database import Database
-from runwright.store.patches_ledger import PatchFilter, PatchLedgerStore
-from runwright.store.sql_store import SqlStore
+from runwright.store.patches import PatchFilter, PatchLedgerStore
 
 #: The event each target state is announced with.
 STATE_EVENTS = {
@@ -69,7 +68,7 @@ class LedgerBase:
     def __init__(self, db: Database, env: PatchEnv):
         self.env = env
         self.store = PatchLedgerStore(db)
-        self.core = SqlStore(db)
+        self.core = SystemDatabase(db)
 
     # ---- reading ------------------------------------------------------------------------
     def get(self, patch_id: str) -> PatchRecord:

@@ -16,10 +16,9 @@ from runwright.domain.router_specs import ExecutionRequest, PhaseSpec, Strategy
 from runwright.errors import NotFound
 from runwright.patches.env import PatchEnv
 from runwright.patches.router_files import PhaseLookup, find_phase, load_phase_file, load_router
-from runwright.store.chain import NewEvent
+from runwright.store.core import NewEvent
 from runwright.store.database import Database
-from runwright.store.patches_ledger import PatchLedgerStore
-from runwright.store.patches_routing import RoutingStore
+from runwright.store.patches import PatchLedgerStore, RoutingStore
 
 
 class Router:

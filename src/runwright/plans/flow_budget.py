@@ -32,7 +32,7 @@ from runwright.domain.spend import SpendRow, SpendTotals
 from runwright.patches.agent import BudgetExceeded
 from runwright.plans.flow_end import FlowEnding
 from runwright.plans.spend import PLAN_KEY, in_force, phase_key
-from runwright.store.plans_spend import SpendStore
+from runwright.store.plans import SpendStore
 
 #: ``launch(step_key, phase_ids)`` starts the phase runs, waits for them and returns their run
 #: ids and their outcomes (by phase id).

@@ -16,7 +16,7 @@ from runwright.plans import delegation, gates
 from runwright.plans.spec import PlanRunSpec
 from runwright.plans.workspace import Workspace
 from runwright.store.database import Database
-from runwright.store.plans_store import PlanStore
+from runwright.store.plans import PlanStore
 
 STEP_RETRY = RetryPolicy(max_attempts=3, initial_interval=1.0)
 

@@ -44,7 +44,7 @@ from runwright.plans.commands import is_test_file, parse_argv, verify_argv
 from runwright.plans.delegation import Delegation, task_units
 from runwright.plans.spec import PHASE_JOB, PhaseRunSpec
 from runwright.plans.workspace import Workspace
-from runwright.store.base import Store
+from runwright.store.core import SystemDatabase
 from runwright.store.database import Database
 
 LOG_TAIL = 30
@@ -269,7 +269,7 @@ def _recorded(outcome: dict[str, Any]) -> dict[str, Any]:
     return outcome
 
 
-def recorded_outcome(store: Store, run: Run) -> dict[str, Any] | None:
+def recorded_outcome(store: SystemDatabase, run: Run) -> dict[str, Any] | None:
     """A phase run's outcome: its result if it committed, else the outcome it recorded before
     failing (None for a run that recorded none, e.g. one that crashed for good or was
     canceled)."""

@@ -9,7 +9,7 @@ from runwright.domain.budgets import Budget, PlanSpend, plan_spend
 from runwright.domain.plan_records import Escalation
 from runwright.domain.plans import PlanSpec
 from runwright.store.database import Database
-from runwright.store.plans_spend import SpendStore
+from runwright.store.plans import SpendStore
 
 PLAN_KEY = "plan"
 

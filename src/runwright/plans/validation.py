@@ -25,7 +25,7 @@ from runwright.plans.gates import GATE_TIMEOUT, Outcomes, acknowledged_exception
 from runwright.plans.spec import VALIDATE_JOB, ValidateRunSpec
 from runwright.plans.workspace import Workspace
 from runwright.store.database import Database
-from runwright.store.plans_store import PlanStore
+from runwright.store.plans import PlanStore
 
 
 def outcomes_of(delegations: Sequence[PhaseDelegation]) -> Outcomes:

@@ -15,7 +15,7 @@ from runwright.api.subjects import run_subject
 from runwright.domain.runs import RunKind
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.errors import NotFound, RunwrightError
-from runwright.store.base import RunFilter
+from runwright.store.core import RunFilter
 from runwright.web.pages import Pages
 from runwright.web.views_inbox import item_page, section_title
 from runwright.web.views_plans import plan_link

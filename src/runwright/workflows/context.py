@@ -24,8 +24,7 @@ from runwright.domain.ids import new_id
 from runwright.domain.workflows.models import Reservation, TopicEvent
 from runwright.domain.workflows.rules import Op, Step, op_allowed
 from runwright.domain.workflows.topics import PEEK_DEFAULT_LIMIT
-from runwright.store.workflows_events import Publish
-from runwright.store.workflows_inputs import NewInput
+from runwright.store.workflows import NewInput, Publish
 from runwright.workflows.authoring import Handler, Workflow
 from runwright.workflows.errors import (
     InternalError,

@@ -29,11 +29,15 @@ from runwright.engine.context import JobContext
 from runwright.engine.interrupts import Interrupt, Interrupter
 from runwright.engine.stepper import EngineFault, Suspended
 from runwright.errors import Cancelled, Conflict, LeaseLost, RunwrightError, StorageError
-from runwright.store.base import Lease
-from runwright.store.workflows_ending import Ending
-from runwright.store.workflows_mutations import NewMutation, RunAborted
-from runwright.store.workflows_runs import CommitSpec, commit_in
-from runwright.store.workflows_store import WorkflowStore
+from runwright.store.core import Lease
+from runwright.store.workflows import (
+    CommitSpec,
+    Ending,
+    NewMutation,
+    RunAborted,
+    WorkflowStore,
+    commit_in,
+)
 from runwright.workflows.authoring import Handler, Workflow
 from runwright.workflows.context import HandlerContext, HostHooks, PhaseGuard, guarded
 from runwright.workflows.errors import InternalError, MutationDone

@@ -19,9 +19,7 @@ from runwright.engine.context import JobContext
 from runwright.engine.registry import job
 from runwright.engine.stepper import Suspended
 from runwright.store.database import Database
-from runwright.store.workflows_ending import Ending
-from runwright.store.workflows_sched import CONSUMER_JOB, PRODUCER_JOB, REPAIR_JOB
-from runwright.store.workflows_store import WorkflowStore
+from runwright.store.workflows import CONSUMER_JOB, PRODUCER_JOB, REPAIR_JOB, Ending, WorkflowStore
 from runwright.workflows.errors import InternalError
 from runwright.workflows.host import Host, replay_end
 from runwright.workflows.loader import load_deployed

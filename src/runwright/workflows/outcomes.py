@@ -11,7 +11,7 @@ from runwright.domain.workflows.rules import ErrorClass, Step
 from runwright.engine import interrupts
 from runwright.engine.interrupts import Interrupt
 from runwright.errors import StepFailed
-from runwright.store.workflows_ending import Ending
+from runwright.store.workflows import Ending
 from runwright.workflows.errors import classify
 
 #: Where each step's failure leaves the run's phase.

@@ -25,8 +25,8 @@ from runwright.engine import interrupts
 from runwright.engine.interrupts import Interrupt
 from runwright.engine.stepper import EngineFault
 from runwright.errors import LeaseLost
-from runwright.store.chain import NewEvent
-from runwright.store.workflows_ending import Ending
+from runwright.store.core import NewEvent
+from runwright.store.workflows import Ending
 from runwright.workflows.errors import classify
 from runwright.workflows.outcomes import CLASS_STATUS, jsonable
 from runwright.workflows.prepared import MutationResult

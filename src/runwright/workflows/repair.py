@@ -19,7 +19,7 @@ from typing import Any
 from runwright.domain.events import EventKind
 from runwright.domain.workflows.rules import MAX_FIX_ATTEMPTS, PHASE_RULES
 from runwright.engine.context import JobContext
-from runwright.store.workflows_store import WorkflowStore
+from runwright.store.workflows import WorkflowStore
 from runwright.workflows.loader import reload_ref, split_ref
 
 CONSTRAINTS = [

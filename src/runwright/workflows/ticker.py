@@ -25,7 +25,7 @@ from collections.abc import Callable
 from runwright.engine.clock import Clock
 from runwright.engine.worker import Worker
 from runwright.store.database import Database
-from runwright.store.workflows_store import WorkflowStore
+from runwright.store.workflows import WorkflowStore
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,42 @@
+"""The system database: runs, steps, events, evidence, leases and workers.
+
+``SystemDatabase`` owns the durable record every part of the
+product builds on; its SQLite and PostgreSQL differences are a few hooks of ``Database``
+(``store.database``). The records it reads and writes (``Claim``, ``Lease``, ``NewRun``…) are in
+``records``; the hot statements are named in ``statements``.
+"""
+
+from runwright.store.core.chain import NewEvent
+from runwright.store.core.records import (
+    Claim,
+    ClaimRequest,
+    Finisher,
+    FinisherFailed,
+    HeldLease,
+    Lease,
+    NewRun,
+    RunFilter,
+    StepOutcome,
+    StrandedRun,
+    WorkerInfo,
+)
+from runwright.store.core.resolve import RESOLVE_ACTIONS
+from runwright.store.core.system_database import SystemDatabase, open_store
+
+__all__ = [
+    "RESOLVE_ACTIONS",
+    "Claim",
+    "ClaimRequest",
+    "Finisher",
+    "FinisherFailed",
+    "HeldLease",
+    "Lease",
+    "NewEvent",
+    "NewRun",
+    "RunFilter",
+    "StepOutcome",
+    "StrandedRun",
+    "SystemDatabase",
+    "WorkerInfo",
+    "open_store",
+]
