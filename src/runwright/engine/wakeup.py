@@ -53,9 +53,7 @@ class PostgresWakeup:
 
 def wakeup_for(store: SystemDatabase, event: threading.Event) -> Wakeup | None:
     """A PostgreSQL listener, or a local socket for a SQLite file; None elsewhere (polling only)."""
-    db = getattr(store, "db", None)
-    if db is None:
-        return None
+    db = store.db
     if db.is_sqlite:
         folder = db.wake_folder
         if folder is None:

@@ -87,10 +87,7 @@ class Judge(BaseModel):
 
 def _database(ctx: JobContext) -> Database:
     """The database the worker running this job uses."""
-    db = getattr(ctx.store, "db", None)
-    if not isinstance(db, Database):  # pragma: no cover - only SQL stores exist
-        raise NonRetryableError("agent tools need the SQL store")
-    return db
+    return ctx.store.db
 
 
 def _allocate(count: int) -> list[str]:

@@ -15,7 +15,6 @@ from runwright.errors import NonRetryableError
 from runwright.plans import delegation, gates
 from runwright.plans.spec import PlanRunSpec
 from runwright.plans.workspace import Workspace
-from runwright.store.database import Database
 from runwright.store.plans import PlanStore
 
 STEP_RETRY = RetryPolicy(max_attempts=3, initial_interval=1.0)
@@ -34,10 +33,7 @@ class FlowState:
         self.ctx = ctx
         self.spec = spec
         self.plan: PlanSpec = spec.plan
-        db = getattr(ctx.store, "db", None)
-        if not isinstance(db, Database):  # pragma: no cover - only SQL stores exist
-            raise NonRetryableError("plans need the SQL store")
-        self.db = db
+        self.db = db = ctx.store.db
         self.store = PlanStore(db)
         p = spec.project
         self.env = delegation.project_env(p.project_id, p.project_root, p.home, ctx.clock)

@@ -71,11 +71,8 @@ class PhaseFailed(NonRetryableError):
         self.state_reason = reason
 
 
-def _database(store: object) -> Database:
-    db = getattr(store, "db", None)
-    if not isinstance(db, Database):  # pragma: no cover - only SQL stores exist
-        raise NonRetryableError("plans need the SQL store")
-    return db
+def _database(store: SystemDatabase) -> Database:
+    return store.db
 
 
 class PhaseWork:

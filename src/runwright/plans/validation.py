@@ -18,13 +18,11 @@ from runwright.domain.runs import RunKind
 from runwright.engine.context import JobContext
 from runwright.engine.evidence import attach_evidence
 from runwright.engine.registry import job
-from runwright.errors import NonRetryableError
 from runwright.plans import delegation
 from runwright.plans.commands import suite_argv
 from runwright.plans.gates import GATE_TIMEOUT, Outcomes, acknowledged_exceptions
 from runwright.plans.spec import VALIDATE_JOB, ValidateRunSpec
 from runwright.plans.workspace import Workspace
-from runwright.store.database import Database
 from runwright.store.plans import PlanStore
 
 
@@ -174,9 +172,7 @@ class Validator:
     """Builds the validation report of a plan run."""
 
     def __init__(self, ctx: JobContext, spec: ValidateRunSpec):
-        db = getattr(ctx.store, "db", None)
-        if not isinstance(db, Database):  # pragma: no cover - only SQL stores exist
-            raise NonRetryableError("plans need the SQL store")
+        db = ctx.store.db
         self.spec = spec
         self.store = PlanStore(db)
         p = spec.project

@@ -18,7 +18,6 @@ from runwright.domain.workflows.rules import ErrorClass
 from runwright.engine.context import JobContext
 from runwright.engine.registry import job
 from runwright.engine.stepper import Suspended
-from runwright.store.database import Database
 from runwright.store.workflows import CONSUMER_JOB, PRODUCER_JOB, REPAIR_JOB, Ending, WorkflowStore
 from runwright.workflows.errors import InternalError
 from runwright.workflows.host import Host, replay_end
@@ -31,10 +30,7 @@ log = logging.getLogger(__name__)
 
 def store_of(jctx: JobContext) -> WorkflowStore:
     """The workflow store on the database the job's run lives in."""
-    db = getattr(jctx.store, "db", None)
-    if not isinstance(db, Database):
-        raise InternalError("workflows need the SQL store")
-    return WorkflowStore(db)
+    return WorkflowStore(jctx.store.db)
 
 
 def run_handler(jctx: JobContext, workflow: str, handler: str) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from collections.abc import Callable
 
 from runwright.engine.clock import Clock
 from runwright.engine.worker import Worker
-from runwright.store.database import Database
 from runwright.store.workflows import WorkflowStore
 
 log = logging.getLogger(__name__)
@@ -73,9 +72,7 @@ class WorkflowTicker:
 
 def make_ticker(worker: Worker) -> Callable[[], bool] | None:
     """The workflow ticker of ``worker`` (one per worker object: a new worker is a restart)."""
-    db = getattr(worker.store, "db", None)
-    if not isinstance(db, Database):
-        return None
+    db = worker.store.db
     import runwright.workflows.jobs  # noqa: F401 - registers the handler jobs in this worker
 
     found = _tickers.get(worker)
