@@ -15,6 +15,7 @@ from sqlalchemy import text
 import workloads
 from dbkinds import Target
 from runwright import Client, RunState, load_settings
+from runwright.engine.worker import default_runs_at_once
 
 TERMINAL = {RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELED}
 POLL_SECONDS = 0.01
@@ -50,8 +51,11 @@ def durability(client: Client) -> dict[str, Any]:
 
 
 def _drain(client: Client) -> int:
-    """Run one in-process worker until nothing is claimable now; return runs claimed."""
-    return client.worker(register=False).run(until_idle=True).claimed
+    """Run one in-process worker, configured as ``runwright worker`` configures it on this
+    database (several runs at once on PostgreSQL), until nothing is claimable now; return
+    runs claimed."""
+    at_once = default_runs_at_once(client.store.db.dialect)
+    return client.worker(register=False, runs_at_once=at_once).run(until_idle=True).claimed
 
 
 def run_w1(client: Client, steps: int, *, grouped: bool = False) -> dict[str, Any]:
