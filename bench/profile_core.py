@@ -131,9 +131,11 @@ def sized(args: argparse.Namespace) -> Any:
     """The workload sizes: the benchmark's (or its --quick ones), with --units applied."""
     sizes = bench_core.QUICK if args.quick else bench_core.FULL
     if args.units:
-        field = {"w1": "w1_steps", "w2": "w2_runs"}.get(args.workload)
+        field = {"w1": "w1_steps", "w2": "w2_runs", "w1g": "w1_steps", "w2g": "w2_runs"}.get(
+            args.workload
+        )
         if field is None:
-            raise SystemExit("--units applies to w1 and w2")
+            raise SystemExit("--units applies to w1, w2, w1g and w2g")
         sizes = replace(sizes, **{field: args.units})
     return sizes
 
