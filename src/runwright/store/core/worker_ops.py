@@ -371,21 +371,10 @@ class WorkerOps:
         """Record how a step attempt ended, its memo and evidence, in one transaction."""
         a = outcome.attempt
         ok = a.state == StepState.COMPLETED
-        payload: dict[str, Any] = {
-            "step_key": a.step_key,
-            "attempt": a.attempt,
-            "tool_id": a.tool_id,
-        }
-        if a.failure is not None:
-            payload["error"] = {"type": a.failure.type, "message": a.failure.message[:500]}
-        if outcome.evidence:  # the log's record of each artifact, checked by verification
-            payload["evidence"] = [e.evidence_id for e in outcome.evidence]
-            payload["evidence_sha256"] = {e.evidence_id: e.sha256 for e in outcome.evidence}
-        payload.update(outcome.extra)
         events = [
             NewEvent(
                 EventKind.TOOL_CALL_COMPLETED if ok else EventKind.TOOL_CALL_ERROR,
-                payload,
+                _step_payload(outcome),
                 a.step_attempt_id,
             )
         ]
@@ -681,6 +670,19 @@ class WorkerOps:
         self.db.run(tx)
 
 
+def _step_payload(outcome: StepOutcome) -> dict[str, Any]:
+    """The payload of the event that records how a step attempt ended."""
+    a = outcome.attempt
+    payload: dict[str, Any] = {"step_key": a.step_key, "attempt": a.attempt, "tool_id": a.tool_id}
+    if a.failure is not None:
+        payload["error"] = {"type": a.failure.type, "message": a.failure.message[:500]}
+    if outcome.evidence:  # the log's record of each artifact, checked by verification
+        payload["evidence"] = [e.evidence_id for e in outcome.evidence]
+        payload["evidence_sha256"] = {e.evidence_id: e.sha256 for e in outcome.evidence}
+    payload.update(outcome.extra)
+    return payload
+
+
 def _record_steps(
     conn: Connection, lease: Lease, outcomes: list[StepOutcome], now: datetime
 ) -> None:
@@ -696,16 +698,9 @@ def _record_steps(
                 f"step {a.step_key!r} cannot share a commit: "
                 "not a completed idempotent step with a memo"
             )
-        payload: dict[str, Any] = {
-            "step_key": a.step_key,
-            "attempt": a.attempt,
-            "tool_id": a.tool_id,
-        }
-        if outcome.evidence:
-            payload["evidence"] = [e.evidence_id for e in outcome.evidence]
-            payload["evidence_sha256"] = {e.evidence_id: e.sha256 for e in outcome.evidence}
-        payload.update(outcome.extra)
-        events.append(NewEvent(EventKind.TOOL_CALL_COMPLETED, payload, a.step_attempt_id))
+        events.append(
+            NewEvent(EventKind.TOOL_CALL_COMPLETED, _step_payload(outcome), a.step_attempt_id)
+        )
         attempts.append(_attempt_row(a))
         results.append(_result_row(outcome.memo))
         proofs.extend(evidence_row(e) for e in outcome.evidence)
