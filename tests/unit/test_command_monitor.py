@@ -64,15 +64,18 @@ def test_a_monitor_stop_kills_the_process_group_as_soon_as_it_asks(tmp_path: Pat
 
 
 def test_a_command_that_ends_by_itself_is_seen_whole_and_not_stopped(tmp_path: Path) -> None:
-    """Every byte reaches the monitor, in order; its wish to stop after the end changes
-    nothing: the command exited 0."""
+    """Every byte reaches the monitor, in order; its wish to stop on the last bytes, written
+    as the command exits, changes nothing: the command exited 0."""
     seen: list[bytes] = []
 
     def monitor(chunk: bytes) -> str | None:
         seen.append(chunk)
         return "stop" if b"last" in chunk else None
 
-    script = "import sys\nfor i in range(2000): print('line', i)\nprint('last', end='')"
+    script = (
+        "import os, sys\nfor i in range(2000): print('line', i)\n"
+        "print('last', end='')\nsys.stdout.flush()\nos._exit(0)"
+    )
     result = run_command(
         [sys.executable, "-c", script],
         cwd=tmp_path,

@@ -189,6 +189,10 @@ def run_command(
 #: How often a monitored command's new output is read.
 WATCH_SECONDS = 0.05
 
+#: How long a command a monitor wants stopped may take to end by itself first (its last
+#: output often arrives while it is already exiting).
+STOP_GRACE_SECONDS = 0.25
+
 
 def _watch(
     proc: subprocess.Popen[bytes],
@@ -213,11 +217,25 @@ def _watch(
                     monitor(rest)
                 return proc.returncode, False, None
             if reason is not None:
+                if _ends_within(proc, STOP_GRACE_SECONDS):
+                    # it was already on its way out: an end by itself, not a stop
+                    rest = reader.read()
+                    if rest:
+                        monitor(rest)
+                    return proc.returncode, False, None
                 _kill_group(proc)
                 return None, False, reason
             if time.monotonic() >= deadline:
                 _kill_group(proc)
                 return None, True, None
+
+
+def _ends_within(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
