@@ -10,14 +10,18 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from engine_jobs import SimulatedCrash
 from plans_support import git, make_repo, open_client
 
 from runwright.api.client import Client
+from runwright.config import load_settings
 from runwright.domain.plan_completion import CompletionContract
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState
+from runwright.plans import delegation
 from tests.workers import start_worker
 
 pytestmark = pytest.mark.slow
@@ -87,6 +91,39 @@ def test_a_plan_killed_mid_stage_resumes_without_redoing_a_committed_phase(
         assert subjects.count(intent) == 1, subjects
     assert len(subjects) == 5
     assert view.record.completion is not None
+    assert CompletionContract.model_validate(view.record.completion).execution_status.value == (
+        "complete"
+    )
+
+
+def test_a_phase_cut_off_while_preparing_its_delegation_prepares_again(
+    repo: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker dies inside a phase's routing step; the next worker routes again (the step is
+    safe to repeat) and the plan completes, instead of the phase waiting for a person to
+    reconcile a step that had no outside effect."""
+    real_prepare = delegation.prepare
+    crashes: list[str] = []
+
+    def prepare_then_die_once(*args: Any, **kwargs: Any) -> Any:
+        if not crashes:
+            crashes.append("prepare")
+            raise SimulatedCrash
+        return real_prepare(*args, **kwargs)
+
+    monkeypatch.setattr(delegation, "prepare", prepare_then_die_once)
+    settings = load_settings(
+        env={},
+        overrides={"home": repo / ".runwright", "database_url": db_url, "lease_seconds": 0.5},
+    )
+    with Client.open(settings) as client:
+        with pytest.raises(SimulatedCrash):
+            client.plans.run(repo / "plans" / "greet.yaml", timeout=60)
+        time.sleep(0.6)  # the dead worker's lease runs out
+        (run,) = client.plans.list()
+        view = client.plans.drive(run.run_id, timeout=60)
+    assert crashes == ["prepare"]
+    assert view.run.state is RunState.SUCCEEDED
     assert CompletionContract.model_validate(view.record.completion).execution_status.value == (
         "complete"
     )

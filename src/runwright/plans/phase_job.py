@@ -7,6 +7,8 @@ the phase's tests pass, for an implementation phase), the acceptance checks and 
 proof-artifact check in the patch's worktree. A patch rejected there fails the agent-tool run
 with the reason. This run then commits what was accepted. A crash anywhere resumes at the
 first unfinished step; a commit already made is found by its trailer and never made twice.
+Every step of this run is safe to repeat (routing again only records another decision), so a
+step cut off by a crash runs again instead of waiting for a person to reconcile it.
 
 A phase that does not commit **fails** this run, with the reason; its outcome (the same dict a
 committed phase returns) is recorded first in the ``outcome`` step, where the plan run reads
@@ -301,7 +303,9 @@ def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
         d = spec.delegation.model_copy(update={"task_id": task.task_id if task else None})
         record: dict[str, Any] = {"task_id": tid, "status": "failed"}
         tasks.append(record)
-        prepared = ctx.step(f"prepare:{tid}", work.prepare, d.model_dump(mode="json"))
+        prepared = ctx.step(
+            f"prepare:{tid}", work.prepare, d.model_dump(mode="json"), idempotent=True
+        )
         if "error" in prepared:
             record.update(error=prepared["error"], why="route rejected")
             break
@@ -311,7 +315,9 @@ def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
         try:
             result = _agent_result(ctx, agent_run)
         except ChildFailed as exc:
-            record.update(ctx.step(f"failure:{tid}", work.failure, agent_run, exc.message))
+            record.update(
+                ctx.step(f"failure:{tid}", work.failure, agent_run, exc.message, idempotent=True)
+            )
             break
         patch_id = result["patch_id"]
         judged = result.get("judged") or {}
@@ -327,6 +333,7 @@ def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
             work.commit,
             patch_id,
             commit_message(spec, task.task_id if task else None),
+            idempotent=True,
         )
         if "error" in committed:
             record.update(error=committed["error"], why="commit failed")
@@ -335,7 +342,7 @@ def plan_phase(ctx: JobContext, spec_data: dict[str, Any]) -> dict[str, Any]:
     outcome = _summary(spec, tasks)
     if outcome["status"] == "committed":
         return outcome
-    ctx.step(OUTCOME_STEP, _recorded, outcome)
+    ctx.step(OUTCOME_STEP, _recorded, outcome, idempotent=True)
     why = next((str(t["why"]) for t in tasks if t.get("why")), "not committed")
     error, _ = split_output(str(outcome["error"] or why))
     raise PhaseFailed(
