@@ -376,21 +376,18 @@ def test_an_op_run_needs_exactly_one_project(client: Client, project: str) -> No
     assert client.list_runs() == []
 
 
-def test_the_worker_ticker_finalizes_ended_op_runs(client: Client) -> None:
-    """runwright.execmodel.ticker finalizes op runs a worker ended; it stays off for a worker
-    built without the project's settings."""
-    from runwright.engine.worker import Worker
-    from runwright.execmodel.ticker import make_ticker
-
+def test_a_worker_finalizes_ended_op_runs_with_no_ticker(client: Client) -> None:
+    """An op run's end queues its finalize run in the same transaction; a worker with no
+    tickers runs it like any run, and the record is finalized exactly once."""
     source = write_op(client.settings.project_root / "ops", operator())
     op = client.ops.operator("WriteRows", source).operator
     run = client.ops.start_op_run(op, {})
-    bare = Worker(client.store, evidence_dir=client.settings.evidence_dir, register=False)
-    assert make_ticker(bare) is None
-    tick = make_ticker(client.worker(register=False))
-    assert tick is not None
-    assert client.worker(register=False, tickers=[]).run(until_idle=True).claimed == 1
+    worker = client.worker(register=False, tickers=[])
+    assert worker.run(max_runs=1).claimed == 1
     assert client.ops.env.em.get_op_run(run.run_id).finalized is False
-    assert tick() is True
+    follow_up = client.ops.env.em.finalize_run_of(run.project_id, run.run_id)
+    assert follow_up is not None
+    assert client.get(follow_up).state.value == "pending"
+    assert client.worker(register=False, tickers=[]).run(until_idle=True).claimed == 1
+    assert client.get(follow_up).state.value == "succeeded"
     assert client.ops.env.em.get_op_run(run.run_id).finalized is True
-    assert tick() is False

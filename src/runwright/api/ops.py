@@ -215,13 +215,21 @@ class OpsClient:
         )
 
     def execute(self, run_id: str, *, timeout: float | None = None) -> OpRunView:
-        """Execute an op run in this process until it ends, then finalize it."""
+        """Execute an op run in this process until it ends, then finalize it (the finalize
+        run its end queued, executed here too unless a worker took it)."""
         run = self.client.get(run_id)
         budget = (
             timeout if timeout is not None else (run.timeout_seconds or 600) + WAIT_MARGIN_SECONDS
         )
         with runtime.bound(self.client.settings):
             self.client.wait(run_id, timeout=budget)
+            follow_up = self.env.em.finalize_run_of(run.project_id, run_id)
+            if follow_up is not None:
+                self.client.wait(follow_up, timeout=budget)
+        if not self.env.em.get_op_run(run_id).finalized:
+            # No finalize run (an op run that ended before ends queued one) or it failed:
+            # finalize here (idempotent), so that the error, if any, reaches the caller.
+            finalize.finalize(self.env, run_id)
         return self.op_run(run_id)
 
     def run_operator(
@@ -259,7 +267,7 @@ class OpsClient:
         return self.env.em.find_op_run(run_id) is not None
 
     def op_run(self, run_id: str) -> OpRunView:
-        """An op run (finalized first if it has ended), with whether it counts."""
+        """An op run, with whether it counts once its finalize run recorded its results."""
         return opruns.view(self.env, run_id)
 
     def op_runs(
@@ -271,14 +279,15 @@ class OpsClient:
         block_id: str | None = None,
         limit: int = 50,
     ) -> list[OpRunRecord]:
-        """Op-run records, newest first (ended ones are finalized first)."""
-        finalize.finalize_pending(self.env)
+        """Op-run records, newest first (an ended one is ``finalized`` once its finalize run
+        ran)."""
         return self.env.em.list_op_runs(
             op_id=op_id, project_id=project_id, mode_id=mode_id, block_id=block_id, limit=limit
         )
 
     def finalize_pending(self) -> int:
-        """Finalize op runs that other workers finished; return how many."""
+        """Finalize ended op runs that no finalize run covers (they ended before an op
+        run's end queued one); return how many."""
         return finalize.finalize_pending(self.env)
 
     def suggested_next_pointer(self, run_id: str) -> str | None:

@@ -14,8 +14,12 @@ When tickers run (``Tickers``): when the worker starts, every time it finds noth
 most once every ``interval`` seconds of real time. Running them before every claim cost a few
 queries per run (a quarter of a one-step run's time) for work that is rarely there: chained
 work never waits for them (a workflow run's commit starts the workflow's next run in the same
-transaction), and what they look for while the worker is busy (a producer falling due, an op run
-to finalize, a run cancelled by hand) may wait that long.
+transaction), and what they look for while the worker is busy (a producer falling due) may wait
+that long.
+
+Work that follows a run's end is not a ticker's: a part registers a run-end hook
+(``runwright.store.core.run_end``) that runs in the transaction ending the run, and queues a
+durable run if the work needs the worker (an op run's finalization).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ log = logging.getLogger(__name__)
 
 Ticker = Callable[[], bool]
 
-TICKER_MODULES = ("runwright.workflows.ticker", "runwright.execmodel.ticker")
+TICKER_MODULES = ("runwright.workflows.ticker",)
 
 #: How often a busy worker runs its tickers (seconds of real time).
 TICK_SECONDS = 1.0

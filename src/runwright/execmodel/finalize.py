@@ -1,8 +1,16 @@
 """Finalizing an ended op run, exactly once: its acceptance results and grounded result, the
-evidence-pattern check, the stop rules, the failure path, and their events — one transaction."""
+evidence-pattern check, the stop rules, the failure path, and their events — one transaction.
+
+An op run's end queues its finalization in the transaction that ends it: a run of the system
+job ``runwright.execmodel.finalize_op_run`` (``finalize_op_run`` below), which any worker claims
+like any run (see ``runwright.store.execmodel.finalizing``). ``finalize`` itself is idempotent,
+so a finalize run taken over after a crash, or ``op run`` finalizing in its own process, stores
+one finalization.
+"""
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
 from runwright.domain.events import EventKind
@@ -16,6 +24,8 @@ from runwright.domain.execmodel.stoprules import FiredStopRule, StopFacts, evalu
 from runwright.domain.ids import new_id
 from runwright.domain.runs import Run
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
+from runwright.engine.context import JobContext
+from runwright.engine.registry import job
 from runwright.execmodel import failures
 from runwright.execmodel.env import ExecEnv
 from runwright.execmodel.opruns import context_of, operator_of, prepare
@@ -27,7 +37,9 @@ from runwright.execmodel.summary import (
     summarize,
     synthetic,
 )
+from runwright.store.blobs import BlobStore
 from runwright.store.core import NewEvent, NewRun
+from runwright.store.execmodel import FINALIZE_JOB
 
 DEBUG_RULE = "universal.debugging"
 
@@ -285,9 +297,40 @@ def finalize(env: ExecEnv, run_id: str) -> OpRunRecord | None:
 
 
 def finalize_pending(env: ExecEnv, *, limit: int = 20) -> int:
-    """Finalize op runs that ended without being finalized (a worker ran them); return how many."""
+    """Finalize op runs that ended without being finalized; return how many. Their finalize
+    runs do it; this is for op runs that ended before ends queued one (an older runwright)."""
     count = 0
     for run_id in env.em.unfinalized_ended(limit=limit):
         record = finalize(env, run_id)
         count += int(record is not None)
     return count
+
+
+def env_for(ctx: JobContext, op_run_id: str) -> ExecEnv:
+    """The services that finalize ``op_run_id`` in a worker: the store and clock of the
+    worker, the settings of the project the op run was started in (its recorded home)."""
+    from runwright.config import load_settings
+
+    store = ctx.store
+    home = context_of(store.get_run(op_run_id)).home
+    url = store.db.url.render_as_string(hide_password=False)
+    settings = load_settings(env={}, overrides={"home": home, "database_url": url})
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "worker"
+    return ExecEnv(
+        store=store,
+        settings=settings,
+        clock=ctx.clock,
+        blobs=BlobStore(settings.evidence_dir),
+        who=who,
+    )
+
+
+@job(name=FINALIZE_JOB)
+def finalize_op_run(ctx: JobContext, op_run_id: str) -> dict[str, Any]:
+    """Finalize one ended op run: queued by the op run's end, safe to run again."""
+    record = finalize(env_for(ctx, op_run_id), op_run_id)
+    result = record.result if record is not None else None
+    return {"op_run_id": op_run_id, "result": None if result is None else str(result)}

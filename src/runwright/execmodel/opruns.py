@@ -1,5 +1,5 @@
-"""Op runs: start (one project, one legal mode), finalize (results, evidence pattern, stop
-rules, failure paths) and read back as the seed's OpRun with whether it counts."""
+"""Op runs: start (one project, one legal mode) and read back as the seed's OpRun with whether
+it counts; ``finalize`` records their results (evidence pattern, stop rules, failure paths)."""
 
 from __future__ import annotations
 
@@ -217,10 +217,8 @@ def context_of(run: Run) -> RunContext:
 
 
 def view(env: ExecEnv, run_id: str) -> OpRunView:
-    """An op run, finalized first if it has ended."""
-    from runwright.execmodel.finalize import finalize
-
-    record = finalize(env, run_id) or env.em.get_op_run(run_id)
+    """An op run as stored (its finalize run records the results once it has ended)."""
+    record = env.em.get_op_run(run_id)
     run = env.store.get_run(run_id)
     steps = env.store.list_step_attempts(run_id)
     if not record.finalized or record.result is None:

@@ -2,14 +2,16 @@
 
 On its first call (a worker starting) it recovers: every consumer of an active workflow is made
 dirty (each prepares once), failed handler runs left without a ``state_reason`` get their status
-as one (a handler run's end gives its core run the reason in the transaction that fails it),
-maintenance without a repair run gets one, and reserved events nobody can consume are logged
-(never silently released). Then, on every call: open handler runs whose core run ended (a
-cancel by hand) are settled, and each runnable workflow without an active run whose producer is
+as one and open handler runs whose core run ended are settled (both for runs that ended before
+the handler runs' run-end hook did this in the transaction of the end), maintenance without a
+repair run gets one, and reserved events nobody can consume are logged (never silently
+released). Then, on every call, each runnable workflow without an active run whose producer is
 due, whose consumer is dirty or whose ``wake_at`` passed, or which has a retry waiting, gets
-its next run. Runs interrupted by a dead worker are recovered by the core's lease takeover: the
-next execution of the run sees it was interrupted (a mutation in flight is reconciled, anything
-else is marked crashed and its events released).
+its next run. A handler run whose core run ends other than by its host's commit (a cancel by
+hand, a failure outside the host) is closed by the run-end hook in the transaction that ends
+it, so nothing polls for those. Runs interrupted by a dead worker are recovered by the core's
+lease takeover: the next execution of the run sees it was interrupted (a mutation in flight is
+reconciled, anything else is marked crashed and its events released).
 
 "Dirty" lives in the database (set by every publish in the publishing transaction, cleared
 only by a commit that reserved nothing), so it is shared by all workers and survives restarts;
@@ -43,6 +45,9 @@ class WorkflowTicker:
         """What a restart does before scheduling anything."""
         now = self.clock.now()
         self.ws.mark_consumers_dirty(now)
+        for run_id in self.ws.anomalies():
+            outcome = self.ws.settle_anomaly(run_id, now)
+            log.warning("handler run %s was open although its run ended: %s", run_id, outcome)
         self.ws.fill_missing_reasons()
         orphans = self.ws.orphaned_reservations()
         if orphans:
@@ -59,12 +64,8 @@ class WorkflowTicker:
             self.startup()
             self.started = True
         now = self.clock.now()
-        anomalies, due = self.ws.scan(now)
-        for run_id in anomalies:
-            outcome = self.ws.settle_anomaly(run_id, now)
-            log.warning("handler run %s was open although its run ended: %s", run_id, outcome)
         started = False
-        for name in due:
+        for name in self.ws.due_workflows(now):
             if self.ws.start_next(name, now):
                 started = True
         return started

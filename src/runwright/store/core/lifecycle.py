@@ -1,7 +1,9 @@
 """What happens in the same transaction when a run ends or is cancelled.
 
 A run that ends wakes its parent (when the parent waits on it), frees a ``max_parallel`` slot,
-releases or cancels the runs that depend on it, and cancellation spreads to children.
+releases or cancels the runs that depend on it, and cancellation spreads to children. That
+cascade is the first thing every end does; the run-end hooks of the parts (``run_end``) run
+after it, in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from runwright.domain.states import (
 )
 from runwright.errors import Conflict, NotFound
 from runwright.store.core.chain import ChainHead, NewEvent, append_locked
+from runwright.store.core.run_end import run_end_of, run_ended
 from runwright.store.database import WAKE_FLAG
 from runwright.store.driver_sql import DriverStatement
 from runwright.store.schema import run_deps, runs
@@ -182,7 +185,8 @@ def terminate(
     only_if_pending: bool = False,
     by: str | None = None,
 ) -> bool:
-    """End a run that no worker holds (pending or waiting); cascade. False if nothing to do."""
+    """End a run that no worker holds (pending or waiting): cascade, then the run-end hooks,
+    in the caller's transaction. False if nothing to do."""
     row = conn.execute(select(runs).where(runs.c.run_id == run_id).with_for_update()).first()
     if row is None:
         raise NotFound(f"run {run_id} not found", run_id=run_id)
@@ -215,6 +219,7 @@ def terminate(
         was_running=False,
         has_dependents=bool(row.has_dependents),
     )
+    run_ended(conn, run_end_of(row, state, reason, now))
     return True
 
 

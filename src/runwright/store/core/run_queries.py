@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from runwright.domain.events import EventKind, RunEvent, StoredEvent, check_event_kind
 from runwright.domain.evidence import EvidenceLink
-from runwright.domain.runs import Run, StepAttempt
+from runwright.domain.runs import Run, RunKind, StepAttempt
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState, StateReason
 from runwright.errors import NotFound, ValidationError
 from runwright.store.core.chain import (
@@ -29,6 +29,7 @@ from runwright.store.core.rows import (
     run_from_row,
     stored_event_from_row,
 )
+from runwright.store.core.run_end import RunEnd, run_ended
 from runwright.store.core.run_features import SELECT_RUNS, insert_features
 from runwright.store.database import Database
 from runwright.store.schema import evidence, run_deps, run_events, runs, step_attempts
@@ -171,6 +172,22 @@ def insert_runs(conn: Connection, specs: list[NewRun], now: datetime) -> None:
     conn.execute(INSERT_EVENTS, event_rows)
     if any(r["available_at"] is not None for r in run_rows):
         notify_ready(conn)
+    for r in run_rows:  # born canceled (a run it depends on had failed): that is its end
+        if r["state"] == RunState.CANCELED.value:
+            run_ended(conn, _born_ended(r, now))
+
+
+def _born_ended(row: dict[str, Any], now: datetime) -> RunEnd:
+    return RunEnd(
+        run_id=row["run_id"],
+        job_name=row["job_name"],
+        kind=RunKind(row["kind"]),
+        state=RunState.CANCELED,
+        reason=row["state_reason"],
+        parent_run_id=row["parent_run_id"],
+        project_id=row["project_id"],
+        now=now,
+    )
 
 
 class RunQueries:

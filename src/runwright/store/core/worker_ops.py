@@ -37,6 +37,7 @@ from runwright.store.core.rows import (
     result_from_row,
     run_from_mapping,
 )
+from runwright.store.core.run_end import run_end_of, run_ended
 from runwright.store.core.run_queries import insert_runs
 from runwright.store.core.statements import (
     CLAIM_SQL,
@@ -80,6 +81,8 @@ _SET_WAIT = DriverStatement(
     .values(wait_remaining=bindparam("v_remaining"), available_at=bindparam("v_available"))
 )
 _CLAIM_BATCH = 2
+#: What the UPDATE that ends a run returns: the cascade's and the run-end hooks' inputs.
+_ENDED = ("run_id", "job_name", "kind", "parent_run_id", "project_id", "has_dependents")
 
 
 def advance(
@@ -596,7 +599,9 @@ class WorkerOps:
         commit instead of two, and runs this one released are picked up at once). A
         ``finisher`` runs first in the same transaction (its appends to the run's log move the
         lease's chain head along); if it raises, nothing is written and the error comes back
-        as FinisherFailed (database and lease errors come back as they are).
+        as FinisherFailed (database and lease errors come back as they are). After the end is
+        written, the core's cascade and then the run-end hooks (``run_end``) run; a hook that
+        raises undoes it all (``RunEndFailed``).
         """
         check_run_transition(RunState.RUNNING, state, run_id=lease.run_id)
         body: dict[str, Any] = {"from": "running", "to": state.value}
@@ -634,7 +639,7 @@ class WorkerOps:
                     "manifest_path": manifest[0] if manifest else None,
                     "manifest_sha256": manifest[1] if manifest else None,
                 },
-                returning=("parent_run_id", "has_dependents"),
+                returning=_ENDED,
             )
             assert row is not None
             after_terminal(
@@ -646,6 +651,7 @@ class WorkerOps:
                 was_running=True,
                 has_dependents=bool(row.has_dependents),
             )
+            run_ended(conn, run_end_of(row, state, reason, now))
             claim = self._claim_in(conn, claim_next, now, pending) if claim_next else None
             insert_events(conn, pending)  # this run's and the next one's, in one statement
             return claim

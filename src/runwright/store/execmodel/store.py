@@ -28,6 +28,7 @@ from runwright.store.core.run_features import SELECT_RUNS
 from runwright.store.core.run_queries import insert_runs
 from runwright.store.database import Database
 from runwright.store.execmodel.debug import DebugOps
+from runwright.store.execmodel.finalizing import find_finalize_run
 from runwright.store.execmodel.rows import (
     block_from_row,
     block_row,
@@ -219,7 +220,8 @@ class ExecModelStore(DebugOps):
         return self.db.run(lambda conn: [op_run_from_row(r) for r in conn.execute(q)], write=False)
 
     def unfinalized_ended(self, *, limit: int = 20) -> list[str]:
-        """Op runs whose core run has ended but whose record is not finalized yet."""
+        """Op runs whose core run has ended but whose record is not finalized yet (normally
+        only while their finalize run waits for a worker)."""
         q = (
             select(op_runs.c.run_id)
             .join(runs, runs.c.run_id == op_runs.c.run_id)
@@ -228,6 +230,10 @@ class ExecModelStore(DebugOps):
             .limit(limit)
         )
         return self.db.run(lambda conn: [str(r) for r in conn.execute(q).scalars()], write=False)
+
+    def finalize_run_of(self, project_id: str, op_run_id: str) -> str | None:
+        """The id of the system run its end queued to finalize ``op_run_id`` (None: none)."""
+        return self.db.run(lambda conn: find_finalize_run(conn, project_id, op_run_id), write=False)
 
     def memos(self, run_id: str) -> dict[str, StepResult]:
         """The memoized step results of a run, by step key."""

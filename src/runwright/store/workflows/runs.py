@@ -13,7 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from runwright.domain.events import EventKind
+from runwright.domain.runs import RunKind
+from runwright.domain.states import TERMINAL_RUN_STATES, RunState
 from runwright.domain.workflows.models import HandlerRun, Mutation, Reservation, WorkflowRecord
+from runwright.domain.workflows.mutations import MutationStatus, check_mutation
 from runwright.domain.workflows.phases import (
     HandlerType,
     Phase,
@@ -24,9 +27,11 @@ from runwright.domain.workflows.phases import (
 )
 from runwright.store.core.chain import NewEvent
 from runwright.store.core.records import Lease
+from runwright.store.core.run_end import RunEnd, on_run_end
 from runwright.store.database import Database
 from runwright.store.schema import runs
 from runwright.store.schema.workflows import (
+    wf_handler_runs,
     wf_handler_state,
     wf_mutations,
     wf_workflows,
@@ -34,6 +39,7 @@ from runwright.store.schema.workflows import (
 from runwright.store.types import dumps, loads
 from runwright.store.workflows.common import (
     RECONCILING,
+    append_to,
     clear_reconciling,
     fence_run,
     h_update,
@@ -302,4 +308,97 @@ def _workflow_of(conn: Connection, run_id: str) -> str:
     return workflow_of(conn, run_id)
 
 
-__all__ = ["CommitSpec", "HandlerRunOps", "commit_in"]
+_TERMINAL = [s.value for s in TERMINAL_RUN_STATES]
+_OPEN_LEDGER = [MutationStatus.IN_FLIGHT.value, MutationStatus.NEEDS_RECONCILE.value]
+_OPEN_RUN = [RunStatus.ACTIVE.value, RunStatus.PAUSED_RECONCILIATION.value]
+
+
+def settle_ended_in(conn: Connection, run_id: str, now: datetime) -> str:
+    """Close the open handler run ``run_id`` whose core run ended (canceled by hand, failed
+    outside the host); a write in doubt waits for a person. Returns what it became."""
+    h = handler_row(conn, run_id, lock=False)
+    wf = lock_workflow(conn, h.workflow)
+    h = handler_row(conn, run_id)
+    core = conn.execute(select(runs.c.state).where(runs.c.run_id == run_id)).scalar()
+    if core not in _TERMINAL:
+        return "not ended"
+    m = conn.execute(
+        select(wf_mutations).where(wf_mutations.c.handler_run_id == run_id).with_for_update()
+    ).first()
+    if m is not None and m.status in _OPEN_LEDGER:
+        check_mutation(m.status, MutationStatus.INDETERMINATE)
+        why = f"its run ended ({core}) while the outcome was unknown"
+        conn.execute(
+            wf_mutations.update()
+            .where(wf_mutations.c.mutation_id == m.mutation_id)
+            .values(status=MutationStatus.INDETERMINATE.value, error=why, updated_at=now)
+        )
+        conn.execute(
+            wf_handler_runs.update()
+            .where(wf_handler_runs.c.run_id == run_id)
+            .values(status=RunStatus.PAUSED_RECONCILIATION.value, error=why, updated_at=now)
+        )
+        conn.execute(
+            wf_workflows.update()
+            .where(wf_workflows.c.name == wf.name)
+            .values(
+                error="the outcome of a mutation is unknown; a person must decide",
+                error_kind="reconciliation",
+                error_run_id=run_id,
+                updated_at=now,
+            )
+        )
+        event = NewEvent(
+            EventKind.MUTATION_INDETERMINATE, {"mutation_id": m.mutation_id, "why": why}
+        )
+        append_to(conn, run_id, [event], now)
+        return "indeterminate"
+    status = RunStatus.CANCELED if core == RunState.CANCELED.value else RunStatus.CRASHED
+    ending = Ending(
+        status, Phase(h.phase), error=f"its core run ended {core}", error_type="RunEnded"
+    )
+    end_run_in(conn, wf, h, ending, now, lambda evs: append_to(conn, run_id, evs, now))
+    return status.value
+
+
+def _is_open(conn: Connection, run_id: str, status: str) -> bool:
+    """True if a handler run in ``status`` still holds its workflow or a write in doubt."""
+    if status not in _OPEN_RUN:
+        return False
+    if status == RunStatus.ACTIVE.value:
+        return True
+    open_write = conn.execute(
+        select(wf_mutations.c.mutation_id).where(
+            wf_mutations.c.handler_run_id == run_id, wf_mutations.c.status.in_(_OPEN_LEDGER)
+        )
+    ).first()
+    return open_write is not None
+
+
+def handler_run_ended(conn: Connection, end: RunEnd) -> None:
+    """The run-end hook of handler runs: a core run that ended other than by the host's own
+    commit (a cancel by hand, a failure outside the host) closes its handler run in the same
+    transaction, and a failed one without a ``state_reason`` gets its handler's status as one.
+    A success needs nothing: the host commits the handler run in the transaction of the end."""
+    if end.state == RunState.SUCCEEDED:
+        return
+    found = conn.execute(
+        select(wf_handler_runs.c.status).where(wf_handler_runs.c.run_id == end.run_id)
+    ).scalar()
+    if found is None:
+        return
+    if _is_open(conn, end.run_id, str(found)):
+        settle_ended_in(conn, end.run_id, end.now)
+    if end.state == RunState.FAILED and end.reason is None:
+        status = select(wf_handler_runs.c.status).where(wf_handler_runs.c.run_id == end.run_id)
+        conn.execute(
+            runs.update()
+            .where(runs.c.run_id == end.run_id)
+            .values(state_reason=status.scalar_subquery())
+        )
+
+
+on_run_end(handler_run_ended, kind=RunKind.PRODUCER)
+on_run_end(handler_run_ended, kind=RunKind.CONSUMER)
+
+__all__ = ["CommitSpec", "HandlerRunOps", "commit_in", "settle_ended_in"]

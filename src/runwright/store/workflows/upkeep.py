@@ -12,8 +12,8 @@ from runwright.domain.events import EventKind
 from runwright.domain.ids import new_id
 from runwright.domain.runs import RunKind
 from runwright.domain.states import TERMINAL_RUN_STATES, RunState
-from runwright.domain.workflows.mutations import MutationStatus, check_mutation
-from runwright.domain.workflows.phases import HandlerType, Phase, RunStatus
+from runwright.domain.workflows.mutations import MutationStatus
+from runwright.domain.workflows.phases import HandlerType, RunStatus
 from runwright.domain.workflows.rules import WorkflowStatus
 from runwright.domain.workflows.topics import EventStatus
 from runwright.errors import ValidationError
@@ -27,11 +27,11 @@ from runwright.store.schema.workflows import (
     wf_mutations,
     wf_workflows,
 )
-from runwright.store.workflows.common import append_to, handler_row, lock_workflow
+from runwright.store.workflows.common import append_to, lock_workflow
 from runwright.store.workflows.defs import spec_of
-from runwright.store.workflows.ending import Ending, end_run_in
 from runwright.store.workflows.events import Publish, publish_in
 from runwright.store.workflows.inputs import NewInput, find_input_in, insert_inputs_in
+from runwright.store.workflows.runs import settle_ended_in
 from runwright.store.workflows.sched import due_workflows, enqueue_repair_in, start_next_in
 
 log = logging.getLogger(__name__)
@@ -60,17 +60,14 @@ def _anomalies_query() -> Any:
     )
 
 
-_ANOMALIES = _anomalies_query()
-
-
 class UpkeepOps:
     """Scheduling, start-up recovery and the invariants the ticker keeps."""
 
     db: Database
 
     def due_workflows(self, now: datetime) -> list[str]:
-        """Workflows that may start a run now."""
-        return self.db.run(lambda c: due_workflows(c, now), write=False)
+        """Workflows that may start a run now (one read: the scheduler's every tick)."""
+        return self.db.run(lambda c: due_workflows(c, now), write=False, single_statement=True)
 
     def start_next(self, name: str, now: datetime) -> str | None:
         """Start the workflow's next run if it has work; return its id."""
@@ -111,80 +108,19 @@ class UpkeepOps:
         )
         return int(self.db.run(lambda c: c.execute(stmt).rowcount) or 0)
 
-    def scan(self, now: datetime) -> tuple[list[str], list[str]]:
-        """One read for the ticker: (anomalies, due workflows)."""
-
-        anomalies = self.db.run(
-            lambda c: list(c.execute(_ANOMALIES).scalars()), write=False, single_statement=True
-        )
-        due = self.db.run(lambda c: due_workflows(c, now), write=False, single_statement=True)
-        return anomalies, due
-
     def anomalies(self) -> list[str]:
         """Handler runs still open whose core run already ended (cancelled by hand, or failed
-        outside the host): they must not hold their events or their workflow forever."""
+        outside the host): they must not hold their events or their workflow forever. A run's
+        end settles its handler run (the run-end hook); expect none but from before it."""
         return list(
             self.db.run(lambda c: c.execute(_anomalies_query()).scalars().all(), write=False)
         )
 
     def settle_anomaly(self, run_id: str, now: datetime) -> str:
-        """Close an open handler run whose core run ended; a write in doubt waits for a person."""
-
-        def tx(conn: Connection) -> str:
-            h = handler_row(conn, run_id, lock=False)
-            wf = lock_workflow(conn, h.workflow)
-            h = handler_row(conn, run_id)
-            core = conn.execute(select(runs.c.state).where(runs.c.run_id == run_id)).scalar()
-            if core not in _TERMINAL:
-                return "not ended"
-            m = conn.execute(
-                select(wf_mutations)
-                .where(wf_mutations.c.handler_run_id == run_id)
-                .with_for_update()
-            ).first()
-            if m is not None and m.status in _OPEN_LEDGER:
-                check_mutation(m.status, MutationStatus.INDETERMINATE)
-                why = f"its run ended ({core}) while the outcome was unknown"
-                conn.execute(
-                    wf_mutations.update()
-                    .where(wf_mutations.c.mutation_id == m.mutation_id)
-                    .values(status=MutationStatus.INDETERMINATE.value, error=why, updated_at=now)
-                )
-                conn.execute(
-                    wf_handler_runs.update()
-                    .where(wf_handler_runs.c.run_id == run_id)
-                    .values(status=RunStatus.PAUSED_RECONCILIATION.value, error=why, updated_at=now)
-                )
-                conn.execute(
-                    wf_workflows.update()
-                    .where(wf_workflows.c.name == wf.name)
-                    .values(
-                        error="the outcome of a mutation is unknown; a person must decide",
-                        error_kind="reconciliation",
-                        error_run_id=run_id,
-                        updated_at=now,
-                    )
-                )
-                append_to(
-                    conn,
-                    run_id,
-                    [
-                        NewEvent(
-                            EventKind.MUTATION_INDETERMINATE,
-                            {"mutation_id": m.mutation_id, "why": why},
-                        )
-                    ],
-                    now,
-                )
-                return "indeterminate"
-            status = RunStatus.CANCELED if core == RunState.CANCELED.value else RunStatus.CRASHED
-            ending = Ending(
-                status, Phase(h.phase), error=f"its core run ended {core}", error_type="RunEnded"
-            )
-            end_run_in(conn, wf, h, ending, now, lambda evs: append_to(conn, run_id, evs, now))
-            return status.value
-
-        return self.db.run(tx)
+        """Close an open handler run whose core run ended; a write in doubt waits for a person.
+        (A run's end does it through the handler runs' run-end hook; this is start-up recovery
+        for runs that ended before that hook existed.)"""
+        return self.db.run(lambda conn: settle_ended_in(conn, run_id, now))
 
     def orphaned_reservations(self) -> list[str]:
         """Reserved events whose run can no longer consume them (an invariant: expect none)."""
