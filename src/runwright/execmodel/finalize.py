@@ -11,6 +11,7 @@ one finalization.
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 from typing import Any
 
 from runwright.domain.events import EventKind
@@ -29,6 +30,7 @@ from runwright.engine.registry import job
 from runwright.execmodel import failures
 from runwright.execmodel.env import ExecEnv
 from runwright.execmodel.opruns import context_of, operator_of, prepare
+from runwright.execmodel.runtime import bound_settings
 from runwright.execmodel.summary import (
     CHECK_PREFIX,
     OUTPUTS_KEY,
@@ -308,13 +310,17 @@ def finalize_pending(env: ExecEnv, *, limit: int = 20) -> int:
 
 def env_for(ctx: JobContext, op_run_id: str) -> ExecEnv:
     """The services that finalize ``op_run_id`` in a worker: the store and clock of the
-    worker, the settings of the project the op run was started in (its recorded home)."""
+    worker, and the settings of the project the op run was started in: those of the client
+    executing op runs in this process (``op run``) if they are that project's, else the ones
+    its recorded home holds."""
     from runwright.config import load_settings
 
     store = ctx.store
-    home = context_of(store.get_run(op_run_id)).home
-    url = store.db.url.render_as_string(hide_password=False)
-    settings = load_settings(env={}, overrides={"home": home, "database_url": url})
+    home = Path(context_of(store.get_run(op_run_id)).home)
+    settings = bound_settings()
+    if settings is None or settings.home.resolve() != home.resolve():
+        url = store.db.url.render_as_string(hide_password=False)
+        settings = load_settings(env={}, overrides={"home": home, "database_url": url})
     try:
         who = getpass.getuser()
     except (KeyError, OSError):

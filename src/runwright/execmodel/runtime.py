@@ -32,6 +32,11 @@ def bound(settings: Settings) -> Iterator[None]:
         _BOUND.reset(token)
 
 
+def bound_settings() -> Settings | None:
+    """The settings bound by the client executing op runs in this context, if any."""
+    return _BOUND.get()
+
+
 class RunContext(BaseModel):
     """Where an op run executes: stored with the run so any worker can replay it."""
 
