@@ -63,7 +63,8 @@ class JobContext:
         For parts of runwright built on the engine (a workflow run commits its own state
         there: one transaction instead of two). Call it last, just before returning; if the
         job raises instead, it is not run. If it raises, the run ends as if the job had raised
-        that exception.
+        that exception. (Work a part does at every end of its runs, whatever the way they end,
+        is a run-end hook instead: ``runwright.store.core.run_end``.)
         """
         self.finisher = finisher
 
