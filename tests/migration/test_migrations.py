@@ -13,7 +13,15 @@ from sqlalchemy import inspect, text
 
 from runwright.errors import SchemaMismatch
 from runwright.store.database import Database
-from runwright.store.migrate import ensure_schema, head_revisions, read_current, upgrade
+from runwright.store.migrate import (
+    SCHEMA_HEADS,
+    current_revisions,
+    ensure_schema,
+    head_revisions,
+    read_current,
+    script_heads,
+    upgrade,
+)
 from runwright.store.schema import metadata
 
 
@@ -32,6 +40,50 @@ def test_the_migrated_schema_equals_the_declared_one(db_url: str) -> None:
         assert set(metadata.tables) <= tables
     finally:
         db.dispose()
+
+
+def test_the_declared_heads_are_the_heads_of_the_migration_scripts() -> None:
+    """The schema version the store checks on opening (without loading Alembic) is the one the
+    migration scripts end at: a new migration that forgets to update it fails here."""
+    assert script_heads() == SCHEMA_HEADS
+
+
+def test_the_revision_read_without_alembic_is_the_one_alembic_reads(db_url: str) -> None:
+    """On a fresh database and on a migrated one, the plain query of the version table gives
+    the revisions Alembic's own migration context gives."""
+    db = Database(db_url)
+    try:
+        for _ in range(2):
+            with db.transaction() as conn:
+                ours = current_revisions(conn)
+                theirs = frozenset(MigrationContext.configure(conn).get_current_heads())
+            assert ours == theirs
+            upgrade(db)
+        assert read_current(db) == SCHEMA_HEADS
+    finally:
+        db.dispose()
+
+
+def test_opening_a_current_store_does_not_load_alembic(db_url: str, tmp_path: Path) -> None:
+    """A command on a store whose schema is current starts without importing Alembic."""
+    db = Database(db_url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    code = (
+        "import sys\n"
+        "from runwright.store.database import Database\n"
+        "from runwright.store.migrate import ensure_schema\n"
+        f"db = Database({db_url!r})\n"
+        "ensure_schema(db, auto_migrate=True)\n"
+        "db.dispose()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.strip() == "[]"
 
 
 def test_upgrading_twice_changes_nothing(db_url: str) -> None:
