@@ -40,10 +40,15 @@ _SHARED_SERVER = pytest.StashKey[contextlib.ExitStack]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Under pytest-xdist, the controlling process starts the throwaway PostgreSQL cluster (when
-    one is needed) once, and its worker processes inherit its URL; otherwise each of them would
-    start a cluster of its own."""
-    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+    """The controlling process compiles runwright's modules once, so that the many runwright
+    subprocesses the tests start load bytecode instead of compiling every module again (as
+    they would each time where ``PYTHONDONTWRITEBYTECODE`` is set). Under pytest-xdist it also
+    starts the throwaway PostgreSQL cluster (when one is needed) once, and its worker processes
+    inherit its URL; otherwise each of them would start a cluster of its own."""
+    if hasattr(config, "workerinput"):
+        return
+    _compile_runwright()
+    if not config.getoption("numprocesses", None):
         return
     stack = contextlib.ExitStack()
     config.stash[_SHARED_SERVER] = stack
@@ -57,6 +62,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     stack = config.stash.get(_SHARED_SERVER, None)
     if stack is not None:
         stack.close()
+
+
+def _compile_runwright() -> None:
+    import compileall
+
+    import runwright
+
+    compileall.compile_dir(Path(runwright.__file__).parent, quiet=1)
 
 
 @contextlib.contextmanager
