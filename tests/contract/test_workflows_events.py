@@ -205,3 +205,89 @@ def test_input_status_follows_its_events(h: Harness) -> None:
     assert [m.tool_method for m in detail.mutations] == ["write"]
     assert h.wf.inputs("cases", statuses=("pending",)) == []
     assert timedelta(0) <= h.client.clock.now() - detail.input.created_at
+
+
+def _rows(result: Any) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in result]
+
+
+def test_the_hot_statements_send_and_read_what_sqlalchemy_does(h: Harness) -> None:
+    """The workflow store's driver statements (``statements.py``) send the same SQL text and
+    values as SQLAlchemy executing the same statement, and a query reads the same rows under
+    the same column names (timestamps converted alike)."""
+    from sqlalchemy import select
+
+    import runwright.store.workflows.statements as st
+    from runwright.store.schema.workflows import wf_inputs
+    from tests.contract.test_driver_sql import _sent
+
+    h.publish("a")
+    h.run()
+    h.wf.pause("cases")
+    h.publish("b", "c")
+    db = h.wf.store.db
+    (m,) = h.mutations()
+    run_id = m.handler_run_id
+    now = h.client.clock.now()
+    i = wf_inputs.c
+    input_id, source, type_, external_id = db.run(
+        lambda c: tuple(c.execute(select(i.input_id, i.source, i.type, i.external_id)).first())
+    )
+    queries: list[tuple[Any, dict[str, Any]]] = [
+        (st.FENCE_RUN, {"run_id": run_id}),
+        (st.LOCK_WORKFLOW, {"name": "cases"}),
+        (st.READ_WORKFLOW, {"name": "cases"}),
+        (st.HANDLER_ROW, {"run_id": run_id}),
+        (st.HANDLER_ROW_LOCK, {"run_id": run_id}),
+        (st.WORKFLOW_OF, {"run_id": run_id}),
+        (st.PEEK, {"workflow": "cases", "topic": "in", "limit": 10}),
+        (st.RESERVED_COUNT, {"run_id": run_id}),
+        (st.FIND_EVENT, {"workflow": "cases", "topic": "in", "message_id": "item:b"}),
+        (
+            st.FIND_INPUT,
+            {"workflow": "cases", "source": source, "type": type_, "external_id": external_id},
+        ),
+        (st.LOCK_MUTATION, {"mutation_id": m.mutation_id}),
+        (
+            st.EARLIER_IN_DOUBT,
+            {"workflow": "cases", "handler": m.handler, "namespace": "ext", "method": "write"},
+        ),
+        (st.DUE_PRODUCER, {"name": "cases", "now": h.client.clock.now() + timedelta(days=9)}),
+        (st.DUE_CONSUMER, {"name": "cases", "now": now}),
+        (st.HANDLER_STATE, {"workflow": "cases", "handler": m.handler}),
+    ]
+    writes: list[tuple[Any, dict[str, Any]]] = [
+        (st.CONSUME, {"run_id": run_id, "v_updated_at": now}),
+        (
+            st.RESERVE_ONE,
+            {
+                "b_workflow": "cases",
+                "b_topic": "in",
+                "b_id": "item:b",
+                "b_run": run_id,
+                "v_updated_at": now,
+            },
+        ),
+        (
+            st.update_by("wf_handler_runs", ("run_id",), frozenset({"phase", "updated_at"})),
+            {"w_run_id": run_id, "v_phase": "preparing", "v_updated_at": now},
+        ),
+        (
+            st.INSERT_EVENT_INPUT,
+            {"event_id": h.events()["item:b"].event_id, "input_id": input_id},
+        ),
+    ]
+    for stmt, params in [*queries, *writes]:
+        core = _sent(db, lambda conn, s=stmt, p=params: conn.execute(s.stmt, p))
+        driver = _sent(db, lambda conn, s=stmt, p=params: s.execute(conn, p))
+        assert driver == core, stmt.stmt
+    found = 0
+    for stmt, params in queries:
+        with db.transaction() as conn:
+            result = conn.execute(stmt.stmt, params)
+            names, core_rows = list(result.keys()), _rows(result.all())
+            got = stmt.execute(conn, params).all()
+        assert got == core_rows, stmt.stmt
+        assert [list(r._fields) for r in got] == [names] * len(got)
+        found += bool(got)
+    assert found >= 12  # the cases above read real rows (not only empty results)

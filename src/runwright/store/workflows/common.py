@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, bindparam, select
+from sqlalchemy import Connection, Table, select
 
+import runwright.store.workflows.statements as st
 from runwright.domain.events import GENESIS_HASH, EventKind
 from runwright.domain.workflows.phases import RunStatus
 from runwright.errors import Conflict, LeaseLost, NotFound
 from runwright.store.core.chain import ChainHead, NewEvent, append_locked
 from runwright.store.core.records import Lease
 from runwright.store.schema import runs
-from runwright.store.schema.metadata import metadata
 from runwright.store.schema.workflows import wf_handler_runs, wf_workflows
 from runwright.store.types import loads
 
@@ -39,33 +38,12 @@ class Fenced:
         self.lease.event_seq, self.lease.last_event_hash = self.head.seq, self.head.hash
 
 
-_FENCE_RUN = (
-    select(
-        runs.c.lease_owner.label("core_lease_owner"),
-        runs.c.attempt.label("core_attempt"),
-        runs.c.event_seq.label("core_event_seq"),
-        runs.c.last_event_hash.label("core_last_event_hash"),
-        runs.c.cancel_requested.label("core_cancel_requested"),
-        wf_handler_runs,
-    )
-    .select_from(runs.join(wf_handler_runs, wf_handler_runs.c.run_id == runs.c.run_id))
-    .where(runs.c.run_id == bindparam("run_id"))
-    .with_for_update()
-)
-_LOCK_WORKFLOW = (
-    select(wf_workflows).where(wf_workflows.c.name == bindparam("name")).with_for_update()
-)
-_HANDLER_ROW = select(wf_handler_runs).where(wf_handler_runs.c.run_id == bindparam("run_id"))
-_HANDLER_ROW_LOCK = _HANDLER_ROW.with_for_update()
-_WORKFLOW_OF = select(wf_handler_runs.c.workflow).where(
-    wf_handler_runs.c.run_id == bindparam("run_id")
-)
 _RUN_WORKFLOW: dict[str, str] = {}
 
 
-def fence_run(conn: Connection, lease: Lease) -> tuple[Fenced, Row[Any]]:
+def fence_run(conn: Connection, lease: Lease) -> tuple[Fenced, Any]:
     """Lock the leased run and its handler row in one statement; LeaseLost if not ours."""
-    row = conn.execute(_FENCE_RUN, {"run_id": lease.run_id}).first()
+    row = st.FENCE_RUN.execute(conn, {"run_id": lease.run_id}).first()
     if row is None:
         raise NotFound(f"run {lease.run_id} is not a workflow handler run", run_id=lease.run_id)
     if row.core_lease_owner != lease.worker_id or row.core_attempt != lease.attempt:
@@ -76,21 +54,12 @@ def fence_run(conn: Connection, lease: Lease) -> tuple[Fenced, Row[Any]]:
     return Fenced(lease, head, bool(row.core_cancel_requested)), row
 
 
-@lru_cache(maxsize=256)
-def _update(table: str, keys: tuple[str, ...], values: frozenset[str]) -> Any:
-    t = metadata.tables[table]
-    stmt = t.update()
-    for k in keys:
-        stmt = stmt.where(t.c[k] == bindparam(f"w_{k}"))
-    return stmt.values({v: bindparam(f"v_{v}") for v in sorted(values)})
-
-
 def update_where(conn: Connection, table: Table, where: dict[str, Any], **values: Any) -> int:
     """``UPDATE table SET values WHERE where`` with a statement built once per shape."""
-    stmt = _update(table.name, tuple(sorted(where)), frozenset(values))
+    stmt = st.update_by(table.name, tuple(sorted(where)), frozenset(values))
     params = {f"w_{k}": v for k, v in where.items()}
     params.update({f"v_{k}": v for k, v in values.items()})
-    return int(conn.execute(stmt, params).rowcount or 0)
+    return int(stmt.execute(conn, params).rowcount or 0)
 
 
 def fence(conn: Connection, lease: Lease) -> Fenced:
@@ -114,9 +83,9 @@ def fence(conn: Connection, lease: Lease) -> Fenced:
     return Fenced(lease, head, bool(row.cancel_requested))
 
 
-def lock_workflow(conn: Connection, name: str) -> Row[Any]:
+def lock_workflow(conn: Connection, name: str) -> Any:
     """Lock and return a workflow's row (always locked before any run row: one lock order)."""
-    row = conn.execute(_LOCK_WORKFLOW, {"name": name}).first()
+    row = st.LOCK_WORKFLOW.execute(conn, {"name": name}).first()
     if row is None:
         raise NotFound(
             f"no workflow named {name!r}",
@@ -126,9 +95,10 @@ def lock_workflow(conn: Connection, name: str) -> Row[Any]:
     return row
 
 
-def handler_row(conn: Connection, run_id: str, *, lock: bool = True) -> Row[Any]:
+def handler_row(conn: Connection, run_id: str, *, lock: bool = True) -> Any:
     """A handler run's row (locked unless ``lock=False``), or NotFound."""
-    row = conn.execute(_HANDLER_ROW_LOCK if lock else _HANDLER_ROW, {"run_id": run_id}).first()
+    stmt = st.HANDLER_ROW_LOCK if lock else st.HANDLER_ROW
+    row = stmt.execute(conn, {"run_id": run_id}).first()
     if row is None:
         raise NotFound(f"run {run_id} is not a workflow handler run", run_id=run_id)
     return row
@@ -139,7 +109,8 @@ def workflow_of(conn: Connection, run_id: str) -> str:
     found = _RUN_WORKFLOW.get(run_id)
     if found is not None:
         return found
-    name = conn.execute(_WORKFLOW_OF, {"run_id": run_id}).scalar()
+    row = st.WORKFLOW_OF.execute(conn, {"run_id": run_id}).first()
+    name = None if row is None else row.workflow
     if name is None:
         raise NotFound(f"run {run_id} is not a workflow handler run", run_id=run_id)
     if len(_RUN_WORKFLOW) > 50_000:

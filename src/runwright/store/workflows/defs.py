@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, exists, select
+from sqlalchemy import Connection, delete, exists, select
 
+import runwright.store.workflows.statements as st
 from runwright.domain.events import EventKind
 from runwright.domain.workflows.models import HandlerState, WorkflowRecord, WorkflowSpec
 from runwright.domain.workflows.mutations import UNRESOLVED
@@ -20,7 +21,6 @@ from runwright.store.workflows.common import append_to, lock_workflow
 from runwright.store.workflows.rows import parse_spec, state_from_row, workflow_from_row
 
 _UNRESOLVED = [s.value for s in UNRESOLVED]
-_READ_WORKFLOW = select(wf_workflows).where(wf_workflows.c.name == bindparam("name"))
 
 
 def _unresolved(conn: Connection, name: str) -> bool:
@@ -37,7 +37,7 @@ def _unresolved(conn: Connection, name: str) -> bool:
 
 def read_workflow(conn: Connection, name: str, *, light: bool = False) -> WorkflowRecord:
     """One workflow, with its label computed (``light``: without the ledger check)."""
-    row = conn.execute(_READ_WORKFLOW, {"name": name}).first()
+    row = st.READ_WORKFLOW.execute(conn, {"name": name}).first()
     if row is None:
         raise NotFound(
             f"no workflow named {name!r}",

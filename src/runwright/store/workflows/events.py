@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
+import runwright.store.workflows.statements as st
 from runwright.domain.ids import new_id
 from runwright.domain.workflows.models import Reservation, TopicEvent, WorkflowSpec
 from runwright.domain.workflows.topics import PEEK_DEFAULT_LIMIT, EventStatus
@@ -36,31 +37,6 @@ _RELEASE = (
     )
     .returning(wf_events.c.event_id)
 )
-_PENDING = (
-    select(wf_events)
-    .where(
-        wf_events.c.workflow == bindparam("workflow"),
-        wf_events.c.topic == bindparam("topic"),
-        wf_events.c.status == PENDING,
-    )
-    .order_by(wf_events.c.created_at, wf_events.c.event_id)
-    .limit(bindparam("limit"))
-    .subquery()
-)
-_PEEK = (
-    select(_PENDING, wf_event_inputs.c.input_id)
-    .select_from(
-        _PENDING.outerjoin(wf_event_inputs, wf_event_inputs.c.event_id == _PENDING.c.event_id)
-    )
-    .order_by(_PENDING.c.created_at, _PENDING.c.event_id, wf_event_inputs.c.input_id)
-)
-_CONSUME = (
-    update(wf_events)
-    .where(*_MINE)
-    .values(status=CONSUMED, updated_at=bindparam("v_updated_at"))
-    .returning(wf_events.c.event_id)
-)
-
 _RESERVE = (
     update(wf_events)
     .where(
@@ -76,13 +52,6 @@ _RESERVE = (
     )
     .returning(wf_events.c.message_id)
 )
-_RESERVED_COUNT = select(func.count()).select_from(wf_events).where(*_MINE)
-_FIND_EVENT = select(wf_events.c.event_id).where(
-    wf_events.c.workflow == bindparam("workflow"),
-    wf_events.c.topic == bindparam("topic"),
-    wf_events.c.message_id == bindparam("message_id"),
-)
-_INSERT_EVENT = wf_events.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +85,14 @@ def publish_in(
     ``caused_by`` and keeps the status. Marks every subscriber of a touched topic dirty."""
     report = PublishReport()
     for item in items:
-        row = conn.execute(
-            _FIND_EVENT,
-            {"workflow": workflow, "topic": item.topic, "message_id": item.message_id},
+        row = st.FIND_EVENT.execute(
+            conn, {"workflow": workflow, "topic": item.topic, "message_id": item.message_id}
         ).first()
         payload = dumps(item.payload, what=f"payload of {item.topic}/{item.message_id}")
         if row is None:
             event_id = new_id()
-            conn.execute(
-                _INSERT_EVENT,
+            st.INSERT_EVENT.execute(
+                conn,
                 {
                     "event_id": event_id,
                     "workflow": workflow,
@@ -151,7 +119,7 @@ def publish_in(
             report.updated.append(event_id)
         links = [{"event_id": event_id, "input_id": i} for i in dict.fromkeys(item.caused_by)]
         if links:
-            conn.execute(wf_event_inputs.insert(), links)
+            st.INSERT_EVENT_INPUT.execute(conn, links)
     topics = {i.topic for i in items}
     subscribers = sorted({s for t in topics for s in spec.subscribers(t)})
     if subscribers:
@@ -190,6 +158,20 @@ def reserve_in(
         ids_by_topic.setdefault(r.topic, []).extend(r.ids)
     have: set[tuple[str, str]] = set()
     for topic, ids in ids_by_topic.items():
+        if len(ids) == 1:
+            row = st.RESERVE_ONE.execute(
+                conn,
+                {
+                    "b_workflow": workflow,
+                    "b_topic": topic,
+                    "b_id": ids[0],
+                    "b_run": run_id,
+                    "v_updated_at": now,
+                },
+            ).first()
+            if row is not None:
+                have.add((topic, row.message_id))
+            continue
         got = conn.execute(
             _RESERVE,
             {
@@ -216,7 +198,8 @@ def release_in(conn: Connection, run_id: str, now: datetime) -> list[str]:
 
 def consume_in(conn: Connection, run_id: str, now: datetime) -> list[str]:
     """Mark the run's reserved events consumed; return their ids."""
-    return list(conn.execute(_CONSUME, {"run_id": run_id, "v_updated_at": now}).scalars())
+    rows = st.CONSUME.execute(conn, {"run_id": run_id, "v_updated_at": now}).all()
+    return [row.event_id for row in rows]
 
 
 def skip_reserved_in(conn: Connection, run_id: str, now: datetime) -> list[str]:
@@ -249,7 +232,7 @@ def take_over_in(conn: Connection, old_run: str, new_run: str, now: datetime) ->
 
 def reserved_ok_in(conn: Connection, run_id: str, expected: int) -> bool:
     """True while all ``expected`` events the run reserved are still reserved by it."""
-    n = conn.execute(_RESERVED_COUNT, {"run_id": run_id}).scalar_one()
+    n = st.RESERVED_COUNT.execute(conn, {"run_id": run_id}).one()[0]
     return int(n) == expected
 
 
@@ -281,7 +264,7 @@ class EventOps:
 
         def read(conn: Connection) -> list[TopicEvent]:
             found: dict[str, tuple[Any, list[str]]] = {}
-            for row in conn.execute(_PEEK, params):
+            for row in st.PEEK.execute(conn, params).all():
                 entry = found.setdefault(row.event_id, (row, []))
                 if row.input_id is not None:
                     entry[1].append(row.input_id)

@@ -13,27 +13,19 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
-    bindparam,
     case,
     func,
     or_,
     select,
 )
 
+import runwright.store.workflows.statements as st
 from runwright.domain.workflows.models import Input
 from runwright.domain.workflows.topics import OPEN_EVENT_STATUSES, EventStatus, InputStatus
 from runwright.errors import NotFound
 from runwright.store.database import Database
 from runwright.store.schema.workflows import wf_event_inputs, wf_events, wf_inputs
 from runwright.store.workflows.rows import input_from_row
-
-_FIND_INPUT = select(wf_inputs.c.input_id).where(
-    wf_inputs.c.workflow == bindparam("workflow"),
-    wf_inputs.c.source == bindparam("source"),
-    wf_inputs.c.type == bindparam("type"),
-    wf_inputs.c.external_id == bindparam("external_id"),
-)
-_INSERT_INPUT = wf_inputs.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +43,10 @@ def find_input_in(
     conn: Connection, workflow: str, source: str, type_: str, external_id: str
 ) -> str | None:
     """The id of an already registered input, if any."""
-    value = conn.execute(
-        _FIND_INPUT,
-        {"workflow": workflow, "source": source, "type": type_, "external_id": external_id},
-    ).scalar()
-    return None if value is None else str(value)
+    row = st.FIND_INPUT.execute(
+        conn, {"workflow": workflow, "source": source, "type": type_, "external_id": external_id}
+    ).first()
+    return None if row is None else str(row.input_id)
 
 
 def insert_inputs_in(
@@ -66,8 +57,8 @@ def insert_inputs_in(
     for item in items:
         if find_input_in(conn, workflow, item.source, item.type, item.external_id):
             continue
-        conn.execute(
-            _INSERT_INPUT,
+        st.INSERT_INPUT.execute(
+            conn,
             {
                 "input_id": item.input_id,
                 "workflow": workflow,

@@ -46,7 +46,7 @@ def _core_state(conn: Connection, run_id: str) -> str:
     )
 
 
-def _clear_error(conn: Connection, name: str, run_id: str, now: datetime) -> Row[Any]:
+def _clear_error(conn: Connection, name: str, run_id: str, now: datetime) -> Any:
     conn.execute(
         wf_workflows.update()
         .where(wf_workflows.c.name == name, wf_workflows.c.error_run_id == run_id)

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
+import runwright.store.workflows.statements as st
 from runwright.domain.events import EventKind
 from runwright.domain.ids import new_id
 from runwright.domain.workflows.models import Mutation
 from runwright.domain.workflows.mutations import (
-    KEY_KEPT_AFTER,
     MutationStatus,
     ResolvedBy,
     check_mutation,
@@ -40,7 +40,7 @@ from runwright.errors import Conflict
 from runwright.store.core.chain import NewEvent
 from runwright.store.core.records import Lease
 from runwright.store.database import Database
-from runwright.store.schema.workflows import wf_handler_runs, wf_mutations, wf_workflows
+from runwright.store.schema.workflows import wf_mutations, wf_workflows
 from runwright.store.types import dumps, loads
 from runwright.store.workflows.common import (
     RECONCILING,
@@ -57,38 +57,8 @@ from runwright.store.workflows.common import (
 from runwright.store.workflows.ending import Ended, Ending, end_run_in
 from runwright.store.workflows.events import reserved_ok_in
 
-_INSERT_MUTATION = wf_mutations.insert()
-_LOCK_MUTATION = (
-    select(wf_mutations)
-    .where(wf_mutations.c.mutation_id == bindparam("mutation_id"))
-    .with_for_update()
-)
-
-
 #: How many earlier settled-as-not-made writes of a handler are searched for a key to keep.
-KEPT_KEY_SEARCH = 100
-_EARLIER_IN_DOUBT = (
-    select(
-        wf_mutations.c.mutation_id,
-        wf_mutations.c.idempotency_key,
-        wf_handler_runs.c.reservations,
-    )
-    .select_from(
-        wf_mutations.join(
-            wf_handler_runs, wf_handler_runs.c.run_id == wf_mutations.c.handler_run_id
-        )
-    )
-    .where(
-        wf_mutations.c.workflow == bindparam("workflow"),
-        wf_mutations.c.handler == bindparam("handler"),
-        wf_mutations.c.tool_namespace == bindparam("namespace"),
-        wf_mutations.c.tool_method == bindparam("method"),
-        wf_mutations.c.status == MutationStatus.FAILED.value,
-        wf_mutations.c.resolved_by.in_(sorted(r.value for r in KEY_KEPT_AFTER)),
-    )
-    .order_by(wf_mutations.c.mutation_id.desc())
-    .limit(KEPT_KEY_SEARCH)
-)
+KEPT_KEY_SEARCH = st.KEPT_KEY_SEARCH
 
 
 def _events_of(reservations: Any) -> frozenset[str]:
@@ -102,10 +72,10 @@ def kept_key_in(conn: Connection, h: Any, namespace: str, method: str) -> tuple[
     mine = _events_of(h.reservations)
     if not mine:
         return None
-    rows = conn.execute(
-        _EARLIER_IN_DOUBT,
+    rows = st.EARLIER_IN_DOUBT.execute(
+        conn,
         {"workflow": h.workflow, "handler": h.handler, "namespace": namespace, "method": method},
-    )
+    ).all()
     for row in rows:
         if _events_of(row.reservations) == mine:
             return str(row.mutation_id), str(row.idempotency_key)
@@ -156,8 +126,8 @@ class MutationOps:
             mutation_id = new_id()
             kept = kept_key_in(conn, h, m.tool_namespace, m.tool_method)
             key = kept[1] if kept else m.idempotency_key
-            conn.execute(
-                _INSERT_MUTATION,
+            st.INSERT_MUTATION.execute(
+                conn,
                 {
                     "mutation_id": mutation_id,
                     "handler_run_id": run_id,
@@ -221,7 +191,7 @@ class MutationOps:
         )
 
     def _lock_mutation(self, conn: Connection, mutation_id: str) -> Any:
-        row = conn.execute(_LOCK_MUTATION, {"mutation_id": mutation_id}).first()
+        row = st.LOCK_MUTATION.execute(conn, {"mutation_id": mutation_id}).first()
         if row is None:
             raise Conflict(f"no mutation {mutation_id}", mutation_id=mutation_id)
         return row

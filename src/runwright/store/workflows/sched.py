@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, exists, or_, select
 
+import runwright.store.workflows.statements as st
 from runwright.domain.ids import new_id
 from runwright.domain.runs import Origin, RunKind, TriggerType
 from runwright.domain.workflows.models import HandlerSpec
@@ -25,7 +26,7 @@ from runwright.domain.workflows.phases import (
 from runwright.domain.workflows.rules import WorkflowStatus, is_runnable
 from runwright.store.core.records import NewRun
 from runwright.store.core.run_queries import insert_runs
-from runwright.store.schema.workflows import wf_handler_runs, wf_handler_state, wf_workflows
+from runwright.store.schema.workflows import wf_handler_state, wf_workflows
 from runwright.store.types import UtcDateTime, dumps
 from runwright.store.workflows.common import handler_row, lock_workflow, update_where
 from runwright.store.workflows.defs import spec_of
@@ -65,31 +66,6 @@ def _due_query() -> Any:
 
 
 _DUE = _due_query()
-_HS = wf_handler_state.c
-_DUE_PRODUCER = (
-    select(_HS.handler)
-    .where(
-        _HS.workflow == bindparam("name"),
-        _HS.handler_type == HandlerType.PRODUCER.value,
-        _HS.next_run_at <= bindparam("now", type_=UtcDateTime()),
-    )
-    .order_by(_HS.next_run_at)
-    .limit(1)
-)
-_DUE_CONSUMER = (
-    select(_HS.handler)
-    .where(
-        _HS.workflow == bindparam("name"),
-        _HS.handler_type == HandlerType.CONSUMER.value,
-        or_(_HS.dirty.is_(True), _HS.wake_at <= bindparam("now", type_=UtcDateTime())),
-    )
-    .order_by(_HS.last_started_at.nulls_first(), _HS.handler)
-    .limit(1)
-)
-_HANDLER_STATE = select(_HS.state).where(
-    _HS.workflow == bindparam("workflow"), _HS.handler == bindparam("handler")
-)
-_INSERT_HANDLER_RUN = wf_handler_runs.insert()
 
 
 def due_workflows(conn: Connection, now: datetime) -> list[str]:
@@ -126,8 +102,10 @@ def start_next_in(conn: Connection, name: str, now: datetime) -> str | None:
             .values(pending_retry_run_id=None)
         )
     params = {"name": name, "now": now}
-    producer = conn.execute(_DUE_PRODUCER, params).scalar()
-    chosen = producer or conn.execute(_DUE_CONSUMER, params).scalar()
+    found = st.DUE_PRODUCER.execute(conn, params).first()
+    if found is None:
+        found = st.DUE_CONSUMER.execute(conn, params).first()
+    chosen = None if found is None else found.handler
     if chosen is None:
         return None
     handler = spec.handler(chosen)
@@ -145,7 +123,8 @@ def _create(
     retry_of: Row[Any] | None,
 ) -> str:
     run_id = new_id()
-    state = conn.execute(_HANDLER_STATE, {"workflow": wf.name, "handler": handler.name}).scalar()
+    row = st.HANDLER_STATE.execute(conn, {"workflow": wf.name, "handler": handler.name}).first()
+    state = None if row is None else row.state
     producer = handler.type is HandlerType.PRODUCER
     phase = Phase.PENDING
     copied: dict[str, Any] = {
@@ -185,8 +164,8 @@ def _create(
         ],
         now,
     )
-    conn.execute(
-        _INSERT_HANDLER_RUN,
+    st.INSERT_HANDLER_RUN.execute(
+        conn,
         {
             "run_id": run_id,
             "workflow": wf.name,
