@@ -301,7 +301,8 @@ def commit_in(
     update_where(conn, wf_workflows, {"name": wf.name}, **wf_values)
     events.append(phase_event(h.phase, Phase.COMMITTED.value, path=[p.value for p in path]))
     f.append(conn, events, now)
-    return start_next_in(conn, wf.name, now)
+    # the workflow's row stays locked by this transaction: what it holds now is known
+    return start_next_in(conn, wf.name, now, locked=wf._replace(**wf_values))
 
 
 def _workflow_of(conn: Connection, run_id: str) -> str:

@@ -73,13 +73,15 @@ def due_workflows(conn: Connection, now: datetime) -> list[str]:
     return list(conn.execute(_DUE, {"now": now}).scalars())
 
 
-def start_next_in(conn: Connection, name: str, now: datetime) -> str | None:
+def start_next_in(conn: Connection, name: str, now: datetime, *, locked: Any = None) -> str | None:
     """Start the workflow's next handler run if it may run and has work; return its id.
 
     Order: a pending retry first, then the producer due longest ago, then the consumer that
     has waited longest among those dirty (a new event arrived) or whose ``wake_at`` is due.
+    ``locked``: the workflow's row as this transaction already locked and changed it (saves
+    reading it again).
     """
-    wf = lock_workflow(conn, name)
+    wf = locked if locked is not None else lock_workflow(conn, name)
     if not is_runnable(wf.status, wf.error, bool(wf.maintenance)) or wf.active_run_id:
         return None
     if wf.retry_at is not None and wf.retry_at > now:
