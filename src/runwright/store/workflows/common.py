@@ -113,10 +113,16 @@ def workflow_of(conn: Connection, run_id: str) -> str:
     name = None if row is None else row.workflow
     if name is None:
         raise NotFound(f"run {run_id} is not a workflow handler run", run_id=run_id)
+    remember_workflow(run_id, str(name))
+    return str(name)
+
+
+def remember_workflow(run_id: str, workflow: str) -> None:
+    """Note which workflow a handler run belongs to (it never changes), so ``workflow_of``
+    need not read it."""
     if len(_RUN_WORKFLOW) > 50_000:
         _RUN_WORKFLOW.clear()
-    _RUN_WORKFLOW[run_id] = str(name)
-    return str(name)
+    _RUN_WORKFLOW[run_id] = workflow
 
 
 def append_to(

@@ -47,6 +47,7 @@ from runwright.store.workflows.common import (
     ids_payload,
     lock_workflow,
     phase_event,
+    remember_workflow,
     require_status,
     reserved_count,
     update_where,
@@ -94,6 +95,7 @@ class HandlerRunOps:
             write=False,
             single_statement=True,
         )
+        remember_workflow(run_id, run.workflow)
         record = self.db.run(
             lambda c: read_workflow(c, workflow, light=True), write=False, single_statement=True
         )
