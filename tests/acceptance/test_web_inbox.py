@@ -34,20 +34,12 @@ from tests.web import (
     TOKEN,
     WorkflowStory,
     build_workflow_story,
-    chromium,
     dashboard,
     logged_in,
     serve_in_thread,
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """A headless Chromium (fails under CI=true if missing)."""
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

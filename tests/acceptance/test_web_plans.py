@@ -26,7 +26,6 @@ from runwright.web.security import csrf_value
 from tests import pg
 from tests.web import (
     TOKEN,
-    chromium,
     dashboard,
     logged_in,
     run_example_plan,
@@ -78,13 +77,6 @@ def site(story: PlanStory) -> Iterator[str]:
     """The dashboard serving the story's store, as project greet."""
     with dashboard(story.home, story.db_url) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """A headless Chromium (fails under CI=true if missing)."""
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from tests.web import (
     ROOT,
     WorkflowStory,
     build_workflow_story,
-    chromium,
     dashboard,
     logged_in,
     save_screenshot,
@@ -34,13 +33,6 @@ from tests.web import (
 from tests.workers import start_worker
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """A headless Chromium (fails under CI=true if missing)."""
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
