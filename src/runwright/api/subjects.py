@@ -11,11 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from runwright.domain import job_names
 from runwright.domain.runs import Run, RunListing
-from runwright.execmodel.job import JOB_NAME as OPERATOR_JOB
-from runwright.patches.agent import AGENT_JOB
-from runwright.plans.spec import PHASE_JOB, PLAN_JOB, VALIDATE_JOB
-from runwright.store.workflows import CONSUMER_JOB, PRODUCER_JOB
+
+OPERATOR_JOB = job_names.OPERATOR
+AGENT_JOB = job_names.AGENT_TOOL
+PLAN_JOB, PHASE_JOB, VALIDATE_JOB = (
+    job_names.PLAN,
+    job_names.PLAN_PHASE,
+    job_names.PLAN_VALIDATE,
+)
+PRODUCER_JOB, CONSUMER_JOB = job_names.WORKFLOW_PRODUCER, job_names.WORKFLOW_CONSUMER
 
 
 def _get(data: Any, *path: str) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runwright.domain import job_names
 from runwright.domain.execmodel.checks import CheckResult, CheckStatus, CheckType, ResultOrigin
 from runwright.domain.execmodel.operators import Operator
 from runwright.domain.retry import RetryPolicy
@@ -20,7 +21,7 @@ from runwright.execmodel.runtime import RunContext
 from runwright.execmodel.stepping import collect_outputs, execute_check, execute_step
 from runwright.execmodel.summary import CHECK_PREFIX, OUTPUTS_KEY, STEP_PREFIX, summarize, synthetic
 
-JOB_NAME = "runwright.operator"
+JOB_NAME = job_names.OPERATOR
 ONCE = RetryPolicy(max_attempts=1, initial_interval=0.0, max_interval=0.0)
 CHECK_GRACE_SECONDS = 5.0
 

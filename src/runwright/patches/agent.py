@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runwright.domain import job_names
 from runwright.domain.budgets import BudgetBreach, BudgetGuard
 from runwright.domain.patches_context import PatchContext, PatchRecord
 from runwright.domain.patches_prompts import PromptInstance
@@ -16,7 +17,7 @@ from runwright.domain.router_specs import ExecutionRequest, PhaseSpec, TaskSpec
 from runwright.domain.runs import Run
 from runwright.errors import NonRetryableError
 
-AGENT_JOB = "runwright.patches.agent_tool"
+AGENT_JOB = job_names.AGENT_TOOL
 
 
 class BudgetExceeded(NonRetryableError):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runwright.domain import job_names
 from runwright.domain.plans import Handoff, PlanSpec
 from runwright.plans.delegation import Delegation
 
-PLAN_JOB = "runwright.plans.plan"
-PHASE_JOB = "runwright.plans.phase"
-VALIDATE_JOB = "runwright.plans.validate"
+PLAN_JOB = job_names.PLAN
+PHASE_JOB = job_names.PLAN_PHASE
+VALIDATE_JOB = job_names.PLAN_VALIDATE
 
 
 class Project(BaseModel):

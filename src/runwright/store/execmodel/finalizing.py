@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
+from runwright.domain import job_names
 from runwright.domain.runs import Origin, RunKind, TriggerType
 from runwright.store.core.records import NewRun
 from runwright.store.core.run_end import RunEnd, on_run_end
@@ -19,9 +20,9 @@ from runwright.store.core.run_queries import insert_runs
 from runwright.store.schema import runs
 
 #: The job of an op run (``runwright.execmodel.job``).
-OP_RUN_JOB = "runwright.operator"
+OP_RUN_JOB = job_names.OPERATOR
 #: The system job that finalizes one ended op run, and the module that registers it.
-FINALIZE_JOB = "runwright.execmodel.finalize_op_run"
+FINALIZE_JOB = job_names.FINALIZE_OP_RUN
 FINALIZE_MODULE = "runwright.execmodel.finalize"
 
 
