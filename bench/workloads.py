@@ -55,3 +55,16 @@ def dag(ctx: JobContext, layers: int, width: int) -> int:
         previous = ids
     ctx.wait(*everything)
     return len(everything)
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+@job(name="bench.stamp")
+def stamp(ctx: JobContext) -> float:
+    """Time to first step: a run whose first step returns the moment it began (the clock)."""
+    began: float = ctx.step("stamp", _now, idempotent=True)
+    return began

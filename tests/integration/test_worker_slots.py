@@ -60,6 +60,68 @@ def test_runs_at_once_really_overlap(real_client: Client, tmp_path: Path) -> Non
     assert len(threads) == 4
 
 
+def _idle(worker: Worker) -> bool:
+    """Every slot asleep with no look-again pending (twice, a tenth of a second apart)."""
+    for _ in range(2):
+        if worker._idle != worker.runs_at_once or worker._permits:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_a_new_run_sends_one_idle_slot_to_claim_not_all_of_them(
+    real_client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four idle slots and one run enqueued (its commit wakes the worker): one slot claims it
+    and relays to one more at most; the slots do not all race for the run at once."""
+    worker = real_client.worker(register=False, runs_at_once=4, poll_seconds=60, tick_seconds=60)
+    claim_run = real_client.store.claim_run
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def counted(*args: object, **kwargs: object) -> object:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            time.sleep(0.05)  # a slow claim: slots racing for the run would overlap here
+            return claim_run(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    background = _Background(worker)
+    try:
+        _until(lambda: _idle(worker), "every slot idle")
+        monkeypatch.setattr(real_client.store, "claim_run", counted)
+        run = real_client.start(slot_jobs.meet, str(tmp_path), "r0", 1)
+        _until(lambda: real_client.get(run.run_id).state is RunState.SUCCEEDED, "the run")
+        _until(lambda: _idle(worker), "every slot idle again")
+    finally:
+        worker.stop()
+        background.join()
+    assert 1 <= most[0] <= 2
+
+
+def test_runs_enqueued_to_an_idle_worker_still_spread_over_its_slots(
+    real_client: Client, tmp_path: Path
+) -> None:
+    """Four runs enqueued while every slot sleeps, and one wake-up: the relay sends a slot
+    per claimed run, so the four runs, each waiting for the four to meet, all meet."""
+    worker = real_client.worker(register=False, runs_at_once=4, poll_seconds=60, tick_seconds=60)
+    background = _Background(worker)
+    try:
+        _until(lambda: _idle(worker), "every slot idle")
+        folder = str(tmp_path)
+        ids = [real_client.start(slot_jobs.meet, folder, f"r{i}", 4).run_id for i in range(4)]
+        worker.wake()
+        _until(lambda: all(real_client.get(i).state is RunState.SUCCEEDED for i in ids), "the runs")
+    finally:
+        worker.stop()
+        background.join()
+    assert [real_client.get(i).result for i in ids] == ["met"] * 4
+
+
 def test_each_run_in_flight_holds_its_own_lease_and_heartbeats_renew_each(
     real_client: Client, tmp_path: Path
 ) -> None:

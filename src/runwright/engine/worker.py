@@ -6,6 +6,11 @@ more, each run has a slot of its own — a thread with its own executor, interru
 prefetched claim, taking connections from the store's pool — while the calling thread runs the
 tickers, turns wake-up signals and polls into "look again" for idle slots and, with
 ``until_idle``, decides when nothing is left. One heartbeat thread renews every slot's lease.
+
+Idle slots are sent back to claiming one at a time, as a relay: a wake-up or a poll sends one
+idle slot, and each slot that claims a run sends one more. A newly enqueued run thus costs one
+claim, not one per idle slot (all of them racing for it slowed the winner down several times
+over), while many ready runs still spread over the slots one claim after another.
 On PostgreSQL the commits of concurrent runs share the server's WAL flushes; SQLite has one
 writer at a time.
 """
@@ -151,9 +156,9 @@ class Worker:
         self._discovery = JobDiscovery(store, self.clock.now)
         self._learning = threading.Lock()
         self._recorded_jobs: tuple[str, ...] | None = None
-        # Slots with nothing to claim wait for the round to change ("look again").
+        # Slots with nothing to claim wait for a permit to look again (see _look_again).
         self._cond = threading.Condition()
-        self._round = 0
+        self._permits = 0
         self._idle = 0
         self._until_idle = False
         self._failure: BaseException | None = None
@@ -316,7 +321,7 @@ class Worker:
     # ---- several runs at once -----------------------------------------------------------
     def _run_slots(self, tickers: Tickers, until_idle: bool) -> None:
         """Run every slot in a thread of its own; this thread coordinates until they end."""
-        self._round, self._idle = 0, 0
+        self._permits, self._idle = 0, 0
         threads = [
             threading.Thread(
                 target=self._slot_main, args=(slot,), name=f"runwright-run-{slot.index}"
@@ -329,7 +334,7 @@ class Worker:
             self._coordinate(tickers, until_idle, threads)
         finally:
             self.stop()  # runs still in flight (an error, Ctrl-C) are handed back at a boundary
-            self._look_again()
+            self._look_again(every_slot=True)
             for thread in threads:
                 thread.join()
 
@@ -354,7 +359,7 @@ class Worker:
                     did = self._learn(force=True) or self._wait_for_gone()
                     if not did:
                         with self._cond:
-                            if self._idle >= n:  # nobody started anything meanwhile
+                            if self._idle >= n and not self._permits:  # nothing started since
                                 self._stop.set()
                                 break
             except StorageError as exc:
@@ -363,12 +368,17 @@ class Worker:
             if did or not until_idle or not woke:
                 self._look_again()
 
-    def _look_again(self) -> None:
-        """Send every idle slot back to claiming (new work may be ready)."""
+    def _look_again(self, *, every_slot: bool = False) -> None:
+        """Send one idle slot back to claiming (new work may be ready), or every one.
+
+        A permit no slot is idle to take waits for the next slot that finds nothing: a slot
+        that was claiming when the new work committed looks again instead of going to sleep.
+        """
         with self._cond:
-            self._round += 1
-            self._idle = 0
-            self._cond.notify_all()
+            n = len(self._slots)
+            sent = n if every_slot else 1
+            self._permits = min(self._permits + sent, n)
+            self._cond.notify(sent)
 
     def _slot_main(self, slot: _Slot) -> None:
         try:
@@ -392,18 +402,18 @@ class Worker:
                 self._back_off(exc, failures)
                 continue
             if did_work:
-                if self._idle:  # what this run did may have readied work for the idle ones
-                    self._look_again()
                 continue
             with self._cond:
                 if self._stop.is_set():
                     break
-                seen = self._round
                 self._idle += 1
                 if self._idle >= n and self._until_idle:
                     self._wake.set()  # the coordinator decides whether anything is left
-                while self._round == seen and not self._stop.is_set():
+                while not self._permits and not self._stop.is_set():
                     self._cond.wait(1.0)
+                self._idle -= 1
+                if self._permits:
+                    self._permits -= 1
 
     # ---- one run ------------------------------------------------------------------------
     def _register_self(self) -> None:
@@ -429,20 +439,28 @@ class Worker:
         """
         return self._run_in(self._slots[0], prefetch=prefetch)
 
-    def _run_in(self, slot: _Slot, *, prefetch: bool) -> bool:
-        claim, slot.next = slot.next, None  # a prefetched claim holds its ticket already
-        if claim is None:
-            if not self._take_ticket():
-                return False
-            try:
-                claim = self._claim()
-            finally:
-                if claim is None:
-                    self._return_ticket()
+    def _slot_claim(self, slot: _Slot) -> Claim | None:
+        """The slot's prefetched claim (it holds its ticket already), or a new one."""
+        claim, slot.next = slot.next, None
+        if claim is not None:
+            return claim
+        if not self._take_ticket():
+            return None
+        try:
+            claim = self._claim()
+        finally:
             if claim is None:
-                return False
+                self._return_ticket()
+        return claim
+
+    def _run_in(self, slot: _Slot, *, prefetch: bool) -> bool:
+        claim = self._slot_claim(slot)
+        if claim is None:
+            return False
         with self._stats_lock:
             self.stats.claimed += 1
+        if self._idle:  # the relay: another ready run may be waiting for an idle slot
+            self._look_again()
         with self._lease_lock:  # a heartbeat about the previous run can no longer reach this one
             slot.interrupter.reset()
             if self._stop.is_set():
