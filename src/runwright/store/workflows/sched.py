@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, exists, or_, select
 
 import runwright.store.workflows.statements as st
+from runwright.domain import job_names
 from runwright.domain.ids import new_id
 from runwright.domain.runs import Origin, RunKind, TriggerType
 from runwright.domain.workflows.models import HandlerSpec
@@ -35,8 +36,8 @@ from runwright.store.workflows.events import take_over_in
 log = logging.getLogger(__name__)
 
 JOB_MODULE = "runwright.workflows.jobs"
-PRODUCER_JOB = "runwright.workflows.producer"
-CONSUMER_JOB = "runwright.workflows.consumer"
+PRODUCER_JOB = job_names.WORKFLOW_PRODUCER
+CONSUMER_JOB = job_names.WORKFLOW_CONSUMER
 REPAIR_JOB = "runwright.workflows.repair"
 SCHEDULER = "runwright.scheduler"
 
