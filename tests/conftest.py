@@ -64,6 +64,51 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         stack.close()
 
 
+#: The modules whose tests take longest (measured with ``--durations``; none has a fixture
+#: shared by its tests). Their tests start first, dealt evenly over the test processes, then
+#: every other ``slow`` test: a run does not end with one process still working through long
+#: tests while the others sit idle.
+LONGEST_FIRST = (
+    "test_real_agents.py",
+    "test_plans_crash.py",
+    "test_plans_parallel.py",
+    "test_dead_workers.py",
+    "test_plans_error_handling.py",
+    "test_spec_fuzz_cli.py",
+    "test_plans_budgets.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest tests first. Under pytest-xdist's ``worksteal`` each process starts with a
+    contiguous share of the list, so the longest tests are dealt into the shares in turn (the
+    shares sized as the scheduler cuts them); the other tests keep their order."""
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        name = item.path.name
+        if name in LONGEST_FIRST:
+            return (0, LONGEST_FIRST.index(name))
+        return (1, 0) if item.get_closest_marker("slow") else (2, 0)
+
+    items.sort(key=rank)
+    workerinput = getattr(config, "workerinput", None)
+    processes = int(workerinput["workercount"]) if workerinput else 1
+    longest = [item for item in items if rank(item)[0] == 0]
+    if processes < 2 or not longest:
+        return
+    rest = items[len(longest) :]
+    shares: list[pytest.Item] = []
+    left = len(items)
+    for k in range(processes):
+        size = left // (processes - k)
+        left -= size
+        first = longest[k::processes]
+        take = max(size - len(first), 0)
+        shares += first + rest[:take]
+        rest = rest[take:]
+    items[:] = shares + rest
+
+
 def _compile_runwright() -> None:
     import compileall
 
