@@ -155,6 +155,14 @@ def new_run_rows(
     return run_rows, dep_rows, event_rows
 
 
+def run_with_key(conn: Connection, project_id: str, key: str) -> str | None:
+    """The id of the project's run created with idempotency key ``key``, if there is one."""
+    found = conn.execute(
+        select(runs.c.run_id).where(runs.c.project_id == project_id, runs.c.idempotency_key == key)
+    ).scalar()
+    return None if found is None else str(found)
+
+
 def insert_runs(conn: Connection, specs: list[NewRun], now: datetime) -> None:
     """Insert new runs with their edges, first events and the parts' fields (phase, mode,
     block, execution request: see ``run_features``) in the caller's transaction."""
@@ -200,14 +208,9 @@ class RunQueries:
 
         def tx(conn: Connection) -> str:
             if spec.idempotency_key:
-                existing = conn.execute(
-                    select(runs.c.run_id).where(
-                        runs.c.project_id == spec.project_id,
-                        runs.c.idempotency_key == spec.idempotency_key,
-                    )
-                ).scalar()
+                existing = run_with_key(conn, spec.project_id, spec.idempotency_key)
                 if existing:
-                    return str(existing)
+                    return existing
             insert_runs(conn, [spec], now)
             return spec.run_id
 

@@ -10,14 +10,13 @@ the end leaves the run pending (or leased, and taken over); nothing polls for en
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from runwright.domain import job_names
 from runwright.domain.runs import Origin, RunKind, TriggerType
 from runwright.store.core.records import NewRun
 from runwright.store.core.run_end import RunEnd, on_run_end
-from runwright.store.core.run_queries import insert_runs
-from runwright.store.schema import runs
+from runwright.store.core.run_queries import insert_runs, run_with_key
 
 #: The job of an op run (``runwright.execmodel.job``).
 OP_RUN_JOB = job_names.OPERATOR
@@ -33,12 +32,7 @@ def finalize_key(op_run_id: str) -> str:
 
 def find_finalize_run(conn: Connection, project_id: str, op_run_id: str) -> str | None:
     """The id of the run that finalizes ``op_run_id``, if its end queued one."""
-    found = conn.execute(
-        select(runs.c.run_id).where(
-            runs.c.project_id == project_id, runs.c.idempotency_key == finalize_key(op_run_id)
-        )
-    ).scalar()
-    return None if found is None else str(found)
+    return run_with_key(conn, project_id, finalize_key(op_run_id))
 
 
 def enqueue_finalize(conn: Connection, end: RunEnd) -> None:
